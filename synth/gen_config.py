@@ -1,0 +1,122 @@
+"""The generator's config: one frozen dataclass tree, presets, YAML + overrides.
+
+Resolution order (later wins): dataclass defaults < preset < config file < ``--set``
+overrides. The resolved config is written into every shard (root attribute ``config``)
+and beside the outputs (``config.yaml``), so a dataset can always be regenerated.
+
+Presets set the pose distribution (``synth.pose.POSE_PRESETS``) and, where it helps, other
+sections; ``extreme`` is the default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+from synth.config import ConfigError, apply_overrides, from_dict, load_yaml, merge, to_dict
+from synth.errors import UserError
+from synth.expression import ShapeConfig
+from synth.framing import CameraConfig, CropConfig
+from synth.pose import POSE_PRESETS, PoseConfig
+from synth.scene.appearance import AppearanceConfig
+from synth.scene.background import BackgroundConfig
+from synth.scene.degrade import DegradeConfig
+from synth.scene.lighting import LightingConfig
+from synth.scene.occluders import OccluderConfig
+
+__all__ = ["GeneratorConfig", "RenderConfig", "OutputConfig", "PRESETS", "resolve_config"]
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Rasterization: ``supersample`` S x S sub-pixels per pixel (anti-aliasing)."""
+
+    supersample: int = 2
+    cull_backfaces: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.supersample <= 4:
+            raise UserError(f"render.supersample: expected 1..4, got {self.supersample}")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Dataset files.
+
+    Attributes:
+        codec: image storage: raw pixels (``raw-lzf``, ``raw-gzip``) or encoded bytes
+            (``jpeg``, ``png``).
+        jpeg_quality: 1..100 for ``jpeg``.
+        shard_size: samples per shard file.
+        save_mask / save_depth: add the segmentation mask / depth map per sample.
+    """
+
+    codec: Literal["raw-lzf", "raw-gzip", "jpeg", "png"] = "raw-lzf"
+    jpeg_quality: int = 95
+    shard_size: int = 1000
+    save_mask: bool = False
+    save_depth: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.jpeg_quality <= 100:
+            raise UserError(f"output.jpeg_quality: expected 1..100, got {self.jpeg_quality}")
+        if self.shard_size < 1:
+            raise UserError(f"output.shard_size: expected >= 1, got {self.shard_size}")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Everything that defines a synthetic dataset (with the sample count and the model file)."""
+
+    seed: int = 0
+    model: str = "default"
+    preset: str = "extreme"
+    shape: ShapeConfig = field(default_factory=ShapeConfig)
+    pose: PoseConfig = field(default_factory=PoseConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    crop: CropConfig = field(default_factory=CropConfig)
+    appearance: AppearanceConfig = field(default_factory=AppearanceConfig)
+    lighting: LightingConfig = field(default_factory=LightingConfig)
+    background: BackgroundConfig = field(default_factory=BackgroundConfig)
+    occluders: OccluderConfig = field(default_factory=OccluderConfig)
+    degrade: DegradeConfig = field(default_factory=DegradeConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.seed < 2**63:
+            raise UserError(f"seed: expected 0 <= seed < 2**63, got {self.seed}")
+
+
+def _preset_dict(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise ConfigError(f"preset: unknown preset {name!r}; expected one of {sorted(PRESETS)}")
+    return PRESETS[name]
+
+
+#: preset name -> partial config (nested dict). Pose presets come from ``synth.pose``.
+PRESETS: dict[str, dict[str, Any]] = {name: {"pose": to_dict(pose)} for name, pose in POSE_PRESETS.items()}
+PRESETS["fullrange"]["crop"] = {"scale": [1.2, 1.5]}
+PRESETS["frontal"]["occluders"] = {}
+
+
+def resolve_config(
+    config_file: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    preset: str | None = None,
+) -> GeneratorConfig:
+    """Defaults < preset < file < overrides -> a validated ``GeneratorConfig``.
+
+    The preset is taken from ``preset`` if given, else from the file/overrides' ``preset``
+    key, else ``extreme``.
+    """
+    user: dict[str, Any] = load_yaml(config_file) if config_file else {}
+    user = apply_overrides(user, overrides)
+    name = preset or user.get("preset") or "extreme"
+    if not isinstance(name, str):
+        raise ConfigError(f"preset: expected a name, got {name!r}")
+    data = merge(_preset_dict(name), user)
+    data["preset"] = name
+    where = str(config_file) if config_file else "config"
+    return from_dict(GeneratorConfig, data, where)

@@ -1,0 +1,33 @@
+"""What produced an output: package versions, platform and the facesynth version.
+
+Every run writes ``versions()`` beside its outputs (with its resolved config and seed).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+
+__all__ = ["facesynth_version", "versions"]
+
+_PACKAGES = ("numpy", "scipy", "h5py", "opencv-python-headless", "numba", "trimesh", "torch", "torchvision", "lightly")
+
+
+def facesynth_version() -> str:
+    """Installed version of the ``facesynth`` distribution ("unknown" when not installed)."""
+    try:
+        return metadata.version("facesynth")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def versions() -> dict[str, str]:
+    """Versions of facesynth, Python, the platform and the main dependencies."""
+    out = {"facesynth": facesynth_version(), "python": sys.version.split()[0], "platform": platform.platform()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out

@@ -1,0 +1,444 @@
+"""Procedural per-vertex albedo of a 3DMM head: skin tone, hair, eyes, mouth, beard, freckles.
+
+Symbols: V vertices, R = len(REGION_NAMES) regions, C per-model variation fields.
+
+Convention
+----------
+- Output albedo is (V, 3) float32 **linear sRGB** in [0, 1] (see ``synth.scene.color``);
+  the renderer interpolates it per pixel and shades it; gamma is applied only at the end.
+- Spatial masks (cheeks, beard, pupils) are computed once per model on the *mean shape*
+  (mm, model frame) relative to ``model.landmarks68``; a vertex keeps its role under any
+  identity or expression, so the tables are cached per model object (weakly keyed).
+
+Skin colour source
+------------------
+Skin tone is sampled in CIELAB and converted to linear sRGB. The tone parameter
+``t`` in [0, 1] (0 lightest, 1 darkest) walks a curve through colorimetric skin
+measurements of the six Individual Typology Angle classes (ITA = atan((L* - 50) / b*),
+Chardon et al. 1991, Int. J. Cosmet. Sci. 13:191; class means of Del Bino et al. 2006,
+Pigment Cell Res. 19:606, and Del Bino & Bernerd 2013, Br. J. Dermatol. 169 Suppl 3:33):
+L* from 74 (very light, ITA > 55 deg, ~Fitzpatrick I) to 26 (dark, ITA < -30 deg, ~VI),
+b* rising from 13 to ~19 for intermediate/tan/brown skin and falling to 11 for the darkest,
+a* 8-11. The knots below are a rounded reading of those figures, approximate. This gives
+albedo luminance from ~0.47 down to ~0.047. A second parameter (``haemoglobin``) shifts a*
+(redness), and per-region colours (lips, hair, iris, ...) are approximate, hand-picked
+values, also in linear sRGB.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass, fields
+
+import numba
+import numpy as np
+
+from synth.errors import UserError
+from synth.morphable import REGION_NAMES, MorphableModel, region_id
+from synth.scene.color import lab_to_linear_srgb, luminance, srgb_to_linear
+
+__all__ = [
+    "AppearanceConfig",
+    "sample_albedo",
+    "skin_lab_from_tone",
+    "fitzpatrick_from_ita",
+    "HAIR_COLOR_NAMES",
+    "IRIS_COLOR_NAMES",
+    "albedo_luminance_stats",
+]
+
+# --- colour tables ------------------------------------------------------------------------
+# Skin tone curve: t -> (L*, a*, b*), D65 (see module docstring for the sources).
+_TONE_T = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+_TONE_L = np.array([74.0, 66.0, 58.0, 48.0, 37.0, 26.0])
+_TONE_A = np.array([8.0, 9.0, 10.0, 11.0, 11.0, 9.0])
+_TONE_B = np.array([13.0, 16.0, 18.5, 19.0, 16.0, 11.0])
+
+#: Hair colours (brows, scalp, beard); sRGB 0-255 anchors of typical swatches, approximate.
+HAIR_COLOR_NAMES: tuple[str, ...] = ("black", "dark_brown", "brown", "blond", "red", "grey")
+_HAIR_SRGB = np.array([[28, 24, 22], [52, 38, 30], [92, 64, 44], [170, 136, 88], [150, 70, 36], [165, 162, 158]])
+_HAIR_LIGHT = np.array([0, 0, 0, 1, 1, 0], dtype=bool)  # rarer for darker skin when tone-correlated
+
+#: Iris colours; sRGB anchors, approximate.
+IRIS_COLOR_NAMES: tuple[str, ...] = ("dark_brown", "brown", "hazel", "green", "blue", "grey")
+_IRIS_SRGB = np.array([[55, 32, 20], [100, 60, 32], [128, 98, 52], [95, 118, 70], [88, 120, 150], [118, 128, 134]])
+_IRIS_LIGHT = np.array([0, 0, 1, 1, 1, 1], dtype=bool)
+
+_SCLERA_SRGB = np.array([228, 218, 206])
+_TEETH_SRGB = np.array([226, 214, 182])
+_MOUTH_SRGB = np.array([110, 32, 36])
+_PUPIL_LINEAR = np.array([0.008, 0.008, 0.009], dtype=np.float32)
+
+
+def _lin(srgb8: np.ndarray) -> np.ndarray:
+    """sRGB 0-255 anchors -> float64 linear sRGB."""
+    return srgb_to_linear(np.asarray(srgb8, dtype=np.uint8)).astype(np.float64)
+
+
+_HAIR_LIN, _IRIS_LIN = _lin(_HAIR_SRGB), _lin(_IRIS_SRGB)
+_SCLERA_LIN, _TEETH_LIN, _MOUTH_LIN = _lin(_SCLERA_SRGB), _lin(_TEETH_SRGB), _lin(_MOUTH_SRGB)
+
+_R = {name: region_id(name) for name in REGION_NAMES}
+_SKIN_LIKE = ("skin", "scalp", "neck", "ears", "lips", "brows", "eyelids", "nostrils", "other")
+_MODEL_ALBEDO = ("skin", "neck", "ears", "lips", "eyelids", "nostrils", "other")  # + scalp if bald
+_NUM_LOWFREQ = 8  # smooth random-Fourier tone fields per model
+
+
+def _is_real(x: object) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and math.isfinite(x)
+
+
+def _is_pair(v: object) -> bool:
+    return isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_real(x) for x in v)
+
+
+@dataclass(frozen=True)
+class AppearanceConfig:
+    """How ``sample_albedo`` draws a face's colours. All probabilities in [0, 1].
+
+    Attributes:
+        skin_tone_range: (lo, hi) of the tone ``t``, drawn uniformly; 0 = lightest skin
+            (ITA ~ 62 deg, ~Fitzpatrick I), 1 = darkest (ITA ~ -65 deg, ~VI). Default (0, 1).
+        haemoglobin_range: (lo, hi) a* shift (redness) of the skin, CIELAB units. (-2, 4).
+        tone_jitter: std of the per-face L*, a*, b* jitter around the tone curve. 1.5.
+        tone_variation: std of the smooth multiplicative tone variation over the head. 0.05.
+        redness_max: strongest cheek/nose flush (multiplicative, 0 disables). 0.5.
+        noise_amplitude: per-vertex multiplicative luminance jitter (blemishes, hair strands). 0.06.
+        freckle_max: largest per-vertex freckle probability on cheeks/nose (light skin). 0.08.
+        p_freckles: probability a face has freckles at all. 0.3.
+        p_beard: probability of beard or stubble. 0.3.
+        beard_density_range: (lo, hi) coverage of beard hair over skin; low = stubble. (0.15, 0.9).
+        p_bald: probability the scalp shows skin instead of hair. 0.08.
+        hair_color_probs: weights over ``HAIR_COLOR_NAMES``. (0.35, 0.25, 0.15, 0.1, 0.05, 0.1).
+        iris_color_probs: weights over ``IRIS_COLOR_NAMES``. (0.45, 0.2, 0.1, 0.07, 0.13, 0.05).
+        tone_correlated: make blond/red hair and light irises rarer as skin darkens. True.
+        pupil_fraction_range: pupil radius as a fraction of the iris radius. (0.25, 0.5).
+        use_model_albedo: probability of taking skin-like regions from the model's own
+            albedo (``albedo_mean`` + ``albedo_basis`` @ N(0, 1)) when it has one. 0.0.
+    """
+
+    skin_tone_range: tuple[float, float] = (0.0, 1.0)
+    haemoglobin_range: tuple[float, float] = (-2.0, 4.0)
+    tone_jitter: float = 1.5
+    tone_variation: float = 0.05
+    redness_max: float = 0.5
+    noise_amplitude: float = 0.06
+    freckle_max: float = 0.08
+    p_freckles: float = 0.3
+    p_beard: float = 0.3
+    beard_density_range: tuple[float, float] = (0.15, 0.9)
+    p_bald: float = 0.08
+    hair_color_probs: tuple[float, ...] = (0.35, 0.25, 0.15, 0.10, 0.05, 0.10)
+    iris_color_probs: tuple[float, ...] = (0.45, 0.20, 0.10, 0.07, 0.13, 0.05)
+    tone_correlated: bool = True
+    pupil_fraction_range: tuple[float, float] = (0.25, 0.5)
+    use_model_albedo: float = 0.0
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> UserError:
+            return UserError(f"AppearanceConfig.{name} = {getattr(self, name)!r}: expected {expected}")
+
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name.startswith("p_") or f.name == "use_model_albedo":
+                if not (_is_real(v) and 0.0 <= v <= 1.0):
+                    raise bad(f.name, "a probability in [0, 1]")
+            elif f.name.endswith("_range"):
+                lo_hi = (0.0, 1.0) if f.name in ("skin_tone_range", "beard_density_range", "pupil_fraction_range") else (-50.0, 50.0)
+                if not (_is_pair(v) and lo_hi[0] <= v[0] <= v[1] <= lo_hi[1]):
+                    raise bad(f.name, f"(lo, hi) with {lo_hi[0]} <= lo <= hi <= {lo_hi[1]}")
+            elif f.name.endswith("_probs"):
+                n = len(HAIR_COLOR_NAMES if f.name.startswith("hair") else IRIS_COLOR_NAMES)
+                if not (isinstance(v, (tuple, list)) and len(v) == n and all(_is_real(p) and p >= 0 for p in v) and sum(v) > 0):
+                    raise bad(f.name, f"{n} non-negative weights with a positive sum")
+            elif f.name in ("tone_jitter", "tone_variation", "redness_max", "noise_amplitude"):
+                if not (_is_real(v) and 0.0 <= v <= 10.0):
+                    raise bad(f.name, "a non-negative number <= 10")
+            elif f.name == "freckle_max":
+                if not (_is_real(v) and 0.0 <= v <= 1.0):
+                    raise bad(f.name, "a per-vertex probability in [0, 1]")
+        if self.noise_amplitude > 1.0:
+            raise bad("noise_amplitude", "<= 1 (a larger jitter makes negative albedo)")
+
+
+# --- tone conversions ---------------------------------------------------------------------
+def skin_lab_from_tone(tone: float | np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of skin at tone ``t`` in [0, 1]: (*) -> (*, 3) float64 (L*, a*, b*)."""
+    t = np.clip(np.asarray(tone, dtype=np.float64), 0.0, 1.0)
+    return np.stack([np.interp(t, _TONE_T, c) for c in (_TONE_L, _TONE_A, _TONE_B)], axis=-1)
+
+
+def fitzpatrick_from_ita(ita_deg: float) -> int:
+    """Approximate Fitzpatrick type (1-6) from the ITA angle (deg), by Chardon's six classes
+    (> 55 very light, 41-55 light, 28-41 intermediate, 10-28 tan, -30-10 brown, < -30 dark)."""
+    edges = (55.0, 41.0, 28.0, 10.0, -30.0)
+    return 1 + sum(ita_deg <= e for e in edges)
+
+
+# --- per-model tables (cached) ------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _ModelTables:
+    region: np.ndarray  # (V,) uint8
+    fields: np.ndarray  # (C, V) float32: [lowfreq x K, redness, moustache, chin, jaw]
+    noise_w: np.ndarray  # (V,) float32 per-vertex noise amplitude weight
+    freckle_w: np.ndarray  # (V,) float32 freckle-prone weight in [0, 1]
+    model_albedo_mask: tuple[np.ndarray, np.ndarray]  # (V,) bool: takes the model's albedo (haired, bald)
+    iris_idx: np.ndarray  # (Ni,) intp
+    iris_r: np.ndarray  # (Ni,) float32, 0 at the pupil centre, 1 at the iris rim (per eye)
+
+
+_CACHE: "weakref.WeakKeyDictionary[MorphableModel, _ModelTables]" = weakref.WeakKeyDictionary()
+
+
+def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance of points p (V, 3) to segments a->b (S, 3): (V, S), min over nothing."""
+    ab = b - a  # (S, 3)
+    t = np.einsum("vsk,sk->vs", p[:, None, :] - a[None], ab) / np.maximum((ab * ab).sum(-1), 1e-9)
+    q = a[None] + np.clip(t, 0.0, 1.0)[..., None] * ab[None]
+    return np.linalg.norm(p[:, None, :] - q, axis=-1)
+
+
+def _polyline_mask(p: np.ndarray, pts: np.ndarray, radius: float) -> np.ndarray:
+    """Soft mask (V,) in [0, 1]: (1 - (d / radius)^2)^2 of the distance d to a polyline."""
+    d = _seg_dist(p, pts[:-1], pts[1:]).min(axis=1) if len(pts) > 1 else np.linalg.norm(p - pts[0], axis=1)
+    return np.clip(1.0 - (d / radius) ** 2, 0.0, 1.0) ** 2
+
+
+def _build_tables(model: MorphableModel) -> _ModelTables:
+    p = model.mean_shape.astype(np.float64)
+    lmk = p[model.landmarks68]
+    region = model.vertex_region.astype(np.intp)
+    in_r = lambda *names: np.isin(region, [_R[n] for n in names])  # noqa: E731
+    iod = max(float(np.linalg.norm(lmk[36] - lmk[45])), 1e-3)  # outer-eye-corner distance, mm
+
+    # Smooth tone fields: random Fourier features of the mean shape (fixed seed per model
+    # size, so a model's fields are reproducible), length scale ~ half the eye distance.
+    g = np.random.default_rng(0x5EED + model.num_vertices)
+    omega = g.normal(0.0, 1.0 / (0.5 * iod), size=(3, _NUM_LOWFREQ))
+    phase = g.uniform(0.0, 2.0 * np.pi, size=_NUM_LOWFREQ)
+    lowfreq = np.sqrt(2.0 / _NUM_LOWFREQ) * np.cos(p @ omega + phase)  # (V, K), var ~ 1/K each
+    lowfreq *= in_r(*_SKIN_LIKE)[:, None]
+
+    # Cheek/nose flush: Gaussians at the nose tip and the two cheekbones.
+    centres = np.stack([lmk[30], lmk[[2, 31, 41]].mean(0), lmk[[14, 35, 46]].mean(0)])
+    sig = np.array([0.22, 0.3, 0.3]) * iod
+    d2 = ((p[:, None, :] - centres[None]) ** 2).sum(-1)
+    flush = np.exp(-0.5 * d2 / sig**2).max(axis=1)
+    redness = flush * (in_r("skin") + 0.5 * in_r("ears"))
+
+    # Beard areas: soft tubes around polylines through landmarks, on skin and neck only.
+    beard_ok = in_r("skin", "neck")
+    moustache_pts = 0.5 * (lmk[[48, 50, 51, 52, 54]] + lmk[[31, 32, 33, 34, 35]])
+    moustache = _polyline_mask(p, moustache_pts, 0.5 * np.linalg.norm(lmk[33] - lmk[51]) + 0.03 * iod)
+    chin = _polyline_mask(p, np.stack([0.5 * (lmk[57] + lmk[8]), lmk[8]]), 0.3 * iod)
+    jaw = _polyline_mask(p, lmk[1:16], 0.3 * iod)
+    beard = np.stack([moustache, chin, jaw], axis=1) * beard_ok[:, None]
+
+    fields_ = np.ascontiguousarray(np.concatenate([lowfreq, redness[:, None], beard], axis=1).T, dtype=np.float32)
+
+    noise_w = np.zeros(len(p), np.float32)
+    for names, w in ((_SKIN_LIKE, 1.0), (("scalp", "brows"), 1.8), (("iris",), 1.5), (("sclera", "teeth"), 0.3)):
+        noise_w[in_r(*names)] = w
+    freckle_w = (np.clip(1.4 * flush, 0.0, 1.0) * in_r("skin")).astype(np.float32)
+
+    # Pupil geometry, per eye (split at the nose bridge): the iris' axis runs through its
+    # centroid along its least-variance direction (turned to +z); a vertex's iris radius is
+    # its distance to that axis. The pupil (smallest radii) is then the part nearest the
+    # forward-most point of a forward-facing iris dome, and a flat or tilted disc works too.
+    iris_idx = np.flatnonzero(in_r("iris"))
+    iris_r = np.zeros(len(iris_idx), np.float32)
+    side = p[iris_idx, 0] >= lmk[27, 0]
+    for s in (False, True):
+        sel = np.flatnonzero(side == s)
+        if sel.size < 3:
+            continue
+        q = p[iris_idx[sel]] - p[iris_idx[sel]].mean(0)
+        axis = np.linalg.svd(q, full_matrices=False)[2][-1]
+        r = np.linalg.norm(q - np.outer(q @ axis, axis), axis=1)
+        iris_r[sel] = (r - r.min()) / max(float(np.ptp(r)), 1e-9)
+
+    model_mask = (in_r(*_MODEL_ALBEDO), in_r(*_MODEL_ALBEDO, "scalp"))
+    return _ModelTables(region.astype(np.uint8), fields_, noise_w, freckle_w, model_mask, iris_idx, iris_r)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _assemble_kernel(region, table, fields_cv, W, noise_w, freckle_w, seed, noise_amp, freckle_p, freckle_dark,
+                     model_rgb, model_mask, use_model, out):  # pragma: no cover - compiled
+    """out[v] = clip(base[v] * (1 + fields[v] @ W) * jitter(v), 0, 1).
+
+    fields_cv is (C, V) so the accumulation runs (SIMD) along vertices. base[v] is
+    table[region[v]] (or model_rgb[v] where use_model and model_mask[v]); jitter(v) =
+    1 + noise_amp * noise_w[v] * (2 u_v - 1), or freckle_dark where u_v < freckle_p *
+    freckle_w[v]; u_v in [0, 1) is a SplitMix64 hash of (seed, v).
+    """
+    nc, nv = fields_cv.shape
+    acc = np.empty((3, nv), np.float32)
+    for c in range(3):
+        o = acc[c]
+        for v in range(nv):
+            o[v] = numba.float32(1.0)
+        for k in range(nc):
+            w = W[k, c]
+            f = fields_cv[k]
+            for v in range(nv):
+                o[v] += f[v] * w
+    for v in range(nv):
+        z = seed + numba.uint64(v + 1) * numba.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> numba.uint64(30))) * numba.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> numba.uint64(27))) * numba.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> numba.uint64(31))
+        u = numba.float32(z >> numba.uint64(40)) * numba.float32(1.0 / 16777216.0)
+        if u < freckle_p * freckle_w[v]:
+            jit = freckle_dark
+        else:
+            jit = numba.float32(1.0) + noise_amp * noise_w[v] * (numba.float32(2.0) * u - numba.float32(1.0))
+        if use_model and model_mask[v]:
+            b0, b1, b2 = model_rgb[v, 0], model_rgb[v, 1], model_rgb[v, 2]
+        else:
+            r = region[v]
+            b0, b1, b2 = table[r, 0], table[r, 1], table[r, 2]
+        out[v, 0] = min(max(b0 * acc[0, v] * jit, numba.float32(0.0)), numba.float32(1.0))
+        out[v, 1] = min(max(b1 * acc[1, v] * jit, numba.float32(0.0)), numba.float32(1.0))
+        out[v, 2] = min(max(b2 * acc[2, v] * jit, numba.float32(0.0)), numba.float32(1.0))
+
+
+def _tables(model: MorphableModel) -> _ModelTables:
+    t = _CACHE.get(model)
+    if t is None:
+        t = _CACHE[model] = _build_tables(model)
+    return t
+
+
+# --- sampling -----------------------------------------------------------------------------
+def _choice(rng: np.random.Generator, probs: tuple[float, ...], light: np.ndarray, darkness: float) -> int:
+    """Index drawn with weights ``probs``, the ``light`` entries scaled by (1 - darkness)^2."""
+    w = np.asarray(probs, dtype=np.float64) * np.where(light, (1.0 - darkness) ** 2, 1.0)
+    if w.sum() <= 0:
+        w = np.asarray(probs, dtype=np.float64)
+    c = np.cumsum(w)
+    return min(int(np.searchsorted(c, rng.random() * c[-1], side="right")), len(w) - 1)
+
+
+def sample_albedo(rng: np.random.Generator, model: MorphableModel, cfg: AppearanceConfig = AppearanceConfig()) -> tuple[np.ndarray, dict[str, np.ndarray | float]]:
+    """Draw one face's per-vertex albedo.
+
+    Args:
+        rng: the only source of randomness (same state -> same albedo).
+        model: the 3DMM; its per-model tables are built on first use and cached.
+        cfg: sampling ranges and probabilities.
+
+    Returns:
+        albedo: (V, 3) float32 linear sRGB in [0, 1], one row per model vertex.
+        params: what was drawn (floats and small arrays): ``skin_tone`` t, ``haemoglobin``,
+            ``skin_lab`` (3,), ``skin_rgb`` (3,), ``ita_deg``, ``fitzpatrick`` (1-6),
+            ``hair_color`` / ``iris_color`` (indices into ``HAIR_COLOR_NAMES`` /
+            ``IRIS_COLOR_NAMES``), ``hair_rgb``, ``iris_rgb``, ``bald``, ``beard_density``,
+            ``beard_parts`` (moustache, chin, jaw), ``redness``, ``freckle_density``,
+            ``pupil_fraction``, ``model_albedo`` (1 if the model's albedo was used).
+    """
+    tab = _tables(model)
+
+    # Skin: tone curve + jitter in CIELAB, then linear sRGB.
+    t = float(rng.uniform(*cfg.skin_tone_range))
+    hb = float(rng.uniform(*cfg.haemoglobin_range))
+    lab = skin_lab_from_tone(t) + rng.normal(0.0, cfg.tone_jitter, 3) + np.array([0.0, hb, 0.0])
+    lab[0] = np.clip(lab[0], 15.0, 85.0)
+    skin = np.clip(lab_to_linear_srgb(lab), 0.003, 1.0)
+    ita = math.degrees(math.atan2(lab[0] - 50.0, lab[2]))
+
+    hair_i = _choice(rng, cfg.hair_color_probs, _HAIR_LIGHT, t if cfg.tone_correlated else 0.0)
+    hair = _HAIR_LIN[hair_i] * rng.uniform(0.7, 1.3) * rng.uniform(0.92, 1.08, 3)
+    iris_i = _choice(rng, cfg.iris_color_probs, _IRIS_LIGHT, t if cfg.tone_correlated else 0.0)
+    iris = _IRIS_LIN[iris_i] * rng.uniform(0.75, 1.25) * rng.uniform(0.9, 1.1, 3)
+    bald = bool(rng.random() < cfg.p_bald)
+
+    # Lips: darker and redder than the skin; the shift shrinks for dark skin (CIELAB).
+    lip_lab = lab + np.array([-rng.uniform(4.0, 12.0) * (1.0 - 0.5 * t), rng.uniform(8.0, 18.0) * (1.0 - 0.4 * t), -rng.uniform(0.0, 4.0)])
+    table = np.empty((len(REGION_NAMES), 3), np.float64)
+    table[:] = skin
+    table[_R["lips"]] = np.clip(lab_to_linear_srgb(lip_lab), 0.002, 1.0)
+    table[_R["eyelids"]] = skin * np.array([0.93, 0.88, 0.9]) * rng.uniform(0.88, 1.0)
+    table[_R["ears"]] = skin * np.array([1.0, 0.95, 0.95])
+    table[_R["neck"]] = skin * rng.uniform(0.95, 1.05)
+    table[_R["nostrils"]] = skin * np.array([0.22, 0.15, 0.15])
+    table[_R["scalp"]] = skin * 1.03 if bald else hair
+    brow_cover = rng.uniform(0.55, 0.9)
+    table[_R["brows"]] = (1.0 - brow_cover) * skin + brow_cover * hair
+    table[_R["sclera"]] = _SCLERA_LIN * rng.uniform(0.78, 1.0) * np.array([1.0, rng.uniform(0.9, 1.0), rng.uniform(0.88, 1.0)])
+    table[_R["iris"]] = iris
+    table[_R["mouth_interior"]] = _MOUTH_LIN * rng.uniform(0.6, 1.15)
+    table[_R["teeth"]] = _TEETH_LIN * rng.uniform(0.72, 1.0)
+
+    use_model = model.albedo_mean is not None and rng.random() < cfg.use_model_albedo
+    skin_ref = skin
+    model_rgb = np.zeros((1, 3), np.float32)
+    if use_model:
+        model_rgb = model.albedo_mean
+        if model.albedo_basis is not None and model.albedo_basis.shape[0]:
+            w = rng.standard_normal(model.albedo_basis.shape[0]).astype(np.float32)
+            model_rgb = model_rgb + np.tensordot(w, model.albedo_basis, axes=1)
+        skin_rows = model_rgb[tab.model_albedo_mask[0]]
+        skin_ref = np.maximum(skin_rows.mean(0), 1e-3) if len(skin_rows) else skin
+
+    # Multiplicative variation M = 1 + fields @ W: smooth tone, flush, beard.
+    W = np.zeros((tab.fields.shape[0], 3), np.float64)
+    k = _NUM_LOWFREQ
+    W[:k] = cfg.tone_variation * (rng.standard_normal((k, 1)) + 0.3 * rng.standard_normal((k, 3)))
+    redness = float(rng.uniform(0.0, cfg.redness_max))
+    W[k] = redness * np.array([0.04, -0.3, -0.2])
+    beard_density, parts = 0.0, np.zeros(3)
+    if rng.random() < cfg.p_beard:
+        beard_density = float(rng.uniform(*cfg.beard_density_range))
+        parts = (rng.random(3) < 0.8).astype(np.float64)
+        if not parts.any():
+            parts[rng.integers(3)] = 1.0
+        W[k + 1:] = (parts * beard_density)[:, None] * (hair / skin_ref - 1.0)[None]
+
+    # Per-vertex noise: one hashed uniform per vertex gives the jitter and the freckles.
+    freckle_density = float(rng.uniform(0.0, cfg.freckle_max) * (1.0 - t) ** 2) if rng.random() < cfg.p_freckles else 0.0
+    freckle_dark = float(rng.uniform(0.55, 0.8))
+    noise_seed = int(rng.integers(0, 2**63))
+    albedo = np.empty((model.num_vertices, 3), np.float32)
+    _assemble_kernel(
+        tab.region, table.astype(np.float32), tab.fields, W.astype(np.float32), tab.noise_w, tab.freckle_w,
+        np.uint64(noise_seed), np.float32(cfg.noise_amplitude), np.float32(freckle_density), np.float32(freckle_dark),
+        np.ascontiguousarray(model_rgb, dtype=np.float32), tab.model_albedo_mask[int(bald)], use_model, albedo,
+    )
+
+    # Pupil at the iris centre, darker limbal ring at the iris rim.
+    pupil_fraction = float(rng.uniform(*cfg.pupil_fraction_range))
+    if tab.iris_idx.size:
+        rim = tab.iris_idx[tab.iris_r > 0.85]
+        albedo[rim] *= 0.55
+        albedo[tab.iris_idx[tab.iris_r <= pupil_fraction]] = _PUPIL_LINEAR
+
+    params: dict[str, np.ndarray | float] = {
+        "skin_tone": t,
+        "haemoglobin": hb,
+        "skin_lab": lab.astype(np.float32),
+        "skin_rgb": skin.astype(np.float32),
+        "ita_deg": ita,
+        "fitzpatrick": float(fitzpatrick_from_ita(ita)),
+        "hair_color": float(hair_i),
+        "hair_rgb": hair.astype(np.float32),
+        "iris_color": float(iris_i),
+        "iris_rgb": iris.astype(np.float32),
+        "bald": float(bald),
+        "beard_density": beard_density,
+        "beard_parts": parts.astype(np.float32),
+        "redness": redness,
+        "freckle_density": freckle_density,
+        "pupil_fraction": pupil_fraction,
+        "model_albedo": float(use_model),
+    }
+    return albedo, params
+
+
+def albedo_luminance_stats(albedo: np.ndarray, model: MorphableModel) -> dict[str, float]:
+    """Mean luminance of ``albedo`` (V, 3) per region present in ``model`` (for reports)."""
+    y = luminance(albedo)
+    counts = np.bincount(model.vertex_region, minlength=len(REGION_NAMES))
+    sums = np.bincount(model.vertex_region, weights=y, minlength=len(REGION_NAMES))
+    return {n: float(sums[i] / counts[i]) for i, n in enumerate(REGION_NAMES) if counts[i]}
+

@@ -1,0 +1,215 @@
+"""2D occluders composited over the rendered face, placed from its 2D landmarks.
+
+Kinds (``OCCLUDER_KINDS``, in the order they are layered, back to front): ``mask`` (surgical
+or cloth face mask), ``glasses`` (clear lenses: the eyes stay visible), ``sunglasses`` (dark
+lenses: the eyes count as occluded), ``hair`` (fringe or loose strands), ``cap``, ``object``
+(phone, cup, ball, textured polygon), ``hand``, ``rgba`` (user RGBA images from a folder).
+
+Each drawer returns a full-frame layer; ``apply_occluders`` puts them over the image and
+returns the union coverage, from which ``occluded_landmarks`` marks the hidden landmarks.
+
+Symbols: H, W image size; K = 68 landmarks. Points are pixels with the origin at the centre
+of the top-left pixel. Images uint8 RGB, alpha float32 in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from synth.landmarks import NUM_LANDMARKS
+from synth.scene._config_checks import check_fields, check_folder_field, check_probability, check_range
+from synth.scene.compose import PremulCanvas
+from synth.scene.image_folder import RGBA_SUFFIXES, ImageFolder, cached_folder
+from synth.scene.occluders import cap, face_mask, glasses, hair, hand, objects, rgba
+from synth.scene.occluders._face import FaceFrame
+
+__all__ = ["Occluder", "OccluderConfig", "sample_occluders", "apply_occluders", "occluded_landmarks",
+           "OCCLUDER_KINDS", "RGBAFolder"]
+
+RGBAFolder = rgba.RGBAFolder
+
+
+@dataclass(eq=False)
+class Occluder:
+    """One occluder layer over the whole image.
+
+    Attributes:
+        kind: one of ``OCCLUDER_KINDS``.
+        rgb: (H, W, 3) uint8 RGB colour (straight alpha; meaningless where alpha is 0).
+        alpha: (H, W) float32 opacity in [0, 1].
+        roi: optional (y0, y1, x0, x1) box outside which alpha is 0 (speeds up compositing).
+    """
+
+    kind: str
+    rgb: np.ndarray
+    alpha: np.ndarray
+    roi: tuple[int, int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class OccluderConfig:
+    """Per-kind probabilities (each drawn independently) and options (YAML section ``occluders:``).
+
+    With the defaults about 41% of images get at least one occluder (``p_any()``).
+    ``glasses`` and ``sunglasses`` exclude each other: if both are drawn only sunglasses are kept.
+
+    Attributes:
+        p_mask, p_glasses, p_sunglasses, p_hair, p_cap, p_object, p_hand: probabilities in [0, 1].
+        p_rgba: probability of one image from ``rgba_folder``; ignored while it is None.
+        rgba_folder: folder of png/webp images with alpha (searched recursively), or None.
+        rgba_scale: longer side of an RGBA occluder as a fraction of the face size.
+        p_defocus: probability that a near-camera occluder (hand, object, rgba) is blurred.
+        defocus_sigma_px: its blur standard deviation range, pixels.
+    """
+
+    p_mask: float = 0.06
+    p_glasses: float = 0.08
+    p_sunglasses: float = 0.04
+    p_hair: float = 0.10
+    p_cap: float = 0.05
+    p_object: float = 0.06
+    p_hand: float = 0.12
+    p_rgba: float = 0.15
+    rgba_folder: Path | None = None
+    rgba_scale: tuple[float, float] = (0.3, 0.9)
+    p_defocus: float = 0.3
+    defocus_sigma_px: tuple[float, float] = (0.5, 2.0)
+
+    def __post_init__(self):
+        p = (check_probability,)
+        check_fields(self, {
+            **{f"p_{k}": p for k in OCCLUDER_KINDS}, "p_defocus": p,
+            "rgba_folder": (check_folder_field,),
+            "rgba_scale": (check_range, 0.01, 10.0),
+            "defocus_sigma_px": (check_range, 0.0, 50.0),
+        })
+
+    def probabilities(self, with_rgba: bool) -> dict[str, float]:
+        """Kind -> probability in layering order (``rgba`` is 0 unless ``with_rgba``)."""
+        return {k: (getattr(self, f"p_{k}") if (k != "rgba" or with_rgba) else 0.0) for k in OCCLUDER_KINDS}
+
+    def p_any(self, with_rgba: bool = False) -> float:
+        """Probability that an image gets at least one occluder."""
+        q = self.probabilities(with_rgba)
+        q["glasses"] *= 1.0 - q["sunglasses"]  # dropped when sunglasses are drawn too
+        return 1.0 - float(np.prod([1.0 - v for v in q.values()]))
+
+
+Drawer = Callable[[np.random.Generator, FaceFrame, tuple[int, int]], PremulCanvas]
+
+#: Procedural kinds: kind -> ``f(rng, face, (H, W)) -> PremulCanvas``.
+_DRAWERS: dict[str, Drawer] = {
+    "mask": face_mask.draw,
+    "glasses": glasses.draw_clear,
+    "sunglasses": glasses.draw_sun,
+    "hair": hair.draw,
+    "cap": cap.draw,
+    "object": objects.draw,
+    "hand": hand.draw,
+}
+#: Every kind, in layering order (back to front); ``rgba`` needs a folder.
+OCCLUDER_KINDS: tuple[str, ...] = (*_DRAWERS, "rgba")
+_NEAR_CAMERA = ("object", "hand", "rgba")
+
+
+def sample_occluders(rng: np.random.Generator, image_hw: tuple[int, int], lmk2d_px: np.ndarray,
+                     face_bbox: np.ndarray, cfg: OccluderConfig,
+                     rgba_index: ImageFolder | None = None) -> list[Occluder]:
+    """Sample the occluders of one image (possibly none), back to front.
+
+    Args:
+        rng: the only source of randomness (same state -> identical layers).
+        image_hw: (H, W) of the image they will cover.
+        lmk2d_px: (68, 2) float landmarks, pixels, origin at the top-left pixel's centre.
+        face_bbox: (4,) x0, y0, x1, y1 of the face, pixels.
+        cfg: probabilities and options.
+        rgba_index: an ``RGBAFolder`` to draw RGBA occluders from; if None and
+            ``cfg.rgba_folder`` is set, that folder is listed once per process and reused.
+
+    Returns:
+        list of ``Occluder`` with (H, W, 3) uint8 rgb and (H, W) float32 alpha.
+    """
+    hw = (int(image_hw[0]), int(image_hw[1]))
+    if hw[0] < 1 or hw[1] < 1:
+        raise ValueError(f"image_hw: expected positive (H, W), got {image_hw}")
+    face = FaceFrame.from_landmarks(lmk2d_px, face_bbox)
+    has_rgba = rgba_index is not None or cfg.rgba_folder is not None
+    probs = cfg.probabilities(has_rgba)
+    draws = rng.random(len(probs))
+    chosen = [k for (k, p), u in zip(probs.items(), draws) if u < p]
+    if "sunglasses" in chosen and "glasses" in chosen:
+        chosen.remove("glasses")
+    out = []
+    for kind in chosen:
+        if kind == "rgba":
+            folder = rgba_index if rgba_index is not None else cached_folder(cfg.rgba_folder, RGBA_SUFFIXES, "rgba occluder")
+            canvas = rgba.draw(rng, face, hw, folder, cfg.rgba_scale)
+        else:
+            canvas = _DRAWERS[kind](rng, face, hw)
+        if kind in _NEAR_CAMERA and rng.random() < cfg.p_defocus:
+            canvas.blur(rng.uniform(*cfg.defocus_sigma_px))
+        rgb, alpha = canvas.straight()
+        out.append(Occluder(kind, rgb, alpha, canvas.roi))
+    return out
+
+
+def apply_occluders(image: np.ndarray, occluders: list[Occluder]) -> tuple[np.ndarray, np.ndarray]:
+    """Composite ``occluders`` (back to front) over ``image``.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        occluders: layers of the same (H, W).
+
+    Returns:
+        image_out: (H, W, 3) uint8 RGB.
+        occluder_alpha: (H, W) float32 union coverage ``1 - prod(1 - alpha_i)``.
+    """
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"image: expected (H, W, 3) uint8, got {image.shape} {image.dtype}")
+    hw = image.shape[:2]
+    coverage = np.zeros(hw, np.float32)
+    if not occluders:
+        return image.copy(), coverage
+    out = image.astype(np.float32)
+    for oc in occluders:
+        if oc.alpha.shape != hw or oc.rgb.shape != (*hw, 3):
+            raise ValueError(f"occluder {oc.kind!r}: expected rgb {(*hw, 3)} and alpha {hw}, "
+                             f"got {oc.rgb.shape} and {oc.alpha.shape}")
+        y0, y1, x0, x1 = oc.roi if oc.roi is not None else (0, hw[0], 0, hw[1])
+        a = oc.alpha[y0:y1, x0:x1]
+        a3 = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_GRAY2RGB)
+        dst = out[y0:y1, x0:x1]
+        dst += a3 * (oc.rgb[y0:y1, x0:x1].astype(np.float32) - dst)
+        cov = coverage[y0:y1, x0:x1]
+        cov += a - cov * a
+    return cv2.convertScaleAbs(out), coverage
+
+
+def occluded_landmarks(lmk2d_px: np.ndarray, occluder_alpha: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Which landmarks lie under an occluder.
+
+    Args:
+        lmk2d_px: (68, 2) float, pixels, origin at the centre of the top-left pixel.
+        occluder_alpha: (H, W) float32 coverage from ``apply_occluders``.
+        threshold: a landmark is occluded when the coverage at its pixel is >= threshold.
+
+    Returns:
+        (68,) bool. The coverage is read at the nearest pixel (``floor(x + 0.5)``); points
+        outside the image (or not finite) are not occluded by an object.
+    """
+    lmk = np.asarray(lmk2d_px, np.float64)
+    if lmk.shape != (NUM_LANDMARKS, 2):
+        raise ValueError(f"lmk2d_px: expected ({NUM_LANDMARKS}, 2), got {lmk.shape}")
+    h, w = occluder_alpha.shape
+    finite = np.isfinite(lmk).all(axis=1)
+    ij = np.floor(np.where(finite[:, None], lmk, -1.0) + 0.5).astype(np.int64)
+    inside = finite & (ij[:, 0] >= 0) & (ij[:, 0] < w) & (ij[:, 1] >= 0) & (ij[:, 1] < h)
+    out = np.zeros(NUM_LANDMARKS, bool)
+    out[inside] = occluder_alpha[ij[inside, 1], ij[inside, 0]] >= threshold
+    return out

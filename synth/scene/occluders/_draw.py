@@ -1,0 +1,40 @@
+"""Shading fields shared by occluder drawers: (H, W) float32 multipliers around 1."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth.scene.compose import fast_blur, nonzero_roi
+
+
+def roundness(cover: np.ndarray, radius_px: float, dark: float = 0.7) -> np.ndarray:
+    """Brightness that falls off toward the silhouette's edges, like a rounded object.
+
+    ``cover`` (H, W) in [0, 1]; blurred with sigma ``radius_px / 2`` it is ~1 deep inside and
+    ~0.5 on the edge; mapped to ``dark`` at the edge and 1 inside.
+    """
+    sigma = max(0.5, 0.5 * radius_px)
+    out = np.full(cover.shape, np.float32(dark), np.float32)
+    roi = nonzero_roi(cover, pad=int(3 * sigma) + 1)
+    if roi is None:
+        return out
+    b = fast_blur(np.ascontiguousarray(cover[roi]), sigma)
+    t = np.clip(b * np.float32(2.0) - np.float32(1.0), 0.0, 1.0)
+    out[roi] = np.float32(dark) + np.float32(1.0 - dark) * np.sqrt(t)
+    return out
+
+
+def light_ramp(hw: tuple[int, int], origin: np.ndarray, direction: np.ndarray, length_px: float,
+               strength: float) -> np.ndarray:
+    """``1 + strength * clip(((p - origin) . direction) / length_px, -1, 1)`` over the image."""
+    h, w = hw
+    d = np.asarray(direction, np.float64) / max(1e-9, float(np.hypot(*direction))) / max(length_px, 1e-6)
+    x = (np.arange(w, dtype=np.float32) - np.float32(origin[0])) * np.float32(d[0])
+    y = (np.arange(h, dtype=np.float32) - np.float32(origin[1])) * np.float32(d[1])
+    return np.float32(1.0) + np.float32(strength) * np.clip(y[:, None] + x[None, :], -1.0, 1.0)
+
+
+def band(hw: tuple[int, int], origin: np.ndarray, normal: np.ndarray, half_width_px: float) -> np.ndarray:
+    """A soft stripe: ``clip(1 - |(p - origin) . n| / half_width_px, 0, 1)`` with ``n`` = unit ``normal``."""
+    ramp = light_ramp(hw, origin, normal, half_width_px, 1.0) - np.float32(1.0)
+    return np.float32(1.0) - np.abs(ramp)
