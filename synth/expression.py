@@ -12,6 +12,7 @@ names, symmetric ranges like [-3, 3]) weights are normal within the range.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,7 @@ def sample_identity(rng: np.random.Generator, model: MorphableModel, cfg: ShapeC
     return np.clip(w, -cfg.id_truncation * max(cfg.id_std, 1e-12), cfg.id_truncation * max(cfg.id_std, 1e-12)).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=256)
 def _find(names: tuple[str, ...], *keys: str) -> list[int]:
     low = [n.lower() for n in names]
     return [i for i, n in enumerate(low) if all(k in n for k in keys)]
@@ -119,6 +121,6 @@ def sample_expression(rng: np.random.Generator, model: MorphableModel, cfg: Shap
         w[jaw] = 0.3 + 0.7 * u[3, jaw]
     if branch[4] < cfg.p_asymmetric:
         side = "_l" if branch[5] < 0.5 else "_r"
-        idx = [i for i, n in enumerate(names) if n.lower().endswith(side) and i not in blink]
+        idx = [i for i in _find(names, side) if names[i].lower().endswith(side) and i not in blink]
         w[idx] *= u[4, idx]
     return np.clip(w, lo, hi).astype(np.float32)

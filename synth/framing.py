@@ -3,8 +3,11 @@
 A sample is shot by a virtual camera with a ``sensor_px``-wide sensor; the head sits at
 ``distance_mm`` along the view axis, possibly off-axis (perspective skew). Instead of
 rendering the whole sensor, the renderer draws only the crop: a square box centred on
-the projected 68 landmarks (3D convention) with jittered scale and shift, resampled to
-``image_size`` pixels. ``crop_intrinsics`` folds the crop into the camera matrix, so every
+the box of the projected 68 landmarks (3D convention), with jittered scale and shift,
+resampled to ``image_size`` pixels. The crop side does not depend on the pose (a face
+detector's box does not shrink for a profile): it is ``scale`` times the projected
+diameter of the landmarks' bounding sphere, 2 f r / d, with r the largest distance of a
+landmark from their centroid (about 75-85 mm on an adult) and d the centroid's depth. ``crop_intrinsics`` folds the crop into the camera matrix, so every
 label is projected straight into crop pixels.
 
 Pixel convention (``synth.geometry``): pixel centres at integers; a box is given by its
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth.errors import UserError
+from synth.geometry import project_points
 
 __all__ = ["CameraConfig", "CropConfig", "sample_camera", "crop_box", "crop_intrinsics"]
 
@@ -54,12 +58,12 @@ class CropConfig:
 
     Attributes:
         image_size: output side (pixels).
-        scale: crop side / max side of the landmark box, uniform range.
+        scale: crop side / projected diameter of the landmarks' bounding sphere, uniform range.
         shift_frac: centre jitter as a fraction of the crop side (uniform ±, x and y).
     """
 
     image_size: int = 256
-    scale: tuple[float, float] = (1.35, 1.65)
+    scale: tuple[float, float] = (1.25, 1.6)
     shift_frac: float = 0.06
 
     def __post_init__(self) -> None:
@@ -91,20 +95,24 @@ def sample_camera(rng: np.random.Generator, cfg: CameraConfig) -> tuple[np.ndarr
     return K, t
 
 
-def crop_box(rng: np.random.Generator, lmk_px: np.ndarray, cfg: CropConfig) -> np.ndarray:
-    """A square crop box around projected landmarks.
+def crop_box(rng: np.random.Generator, lmk_cam: np.ndarray, K_sensor: np.ndarray, cfg: CropConfig) -> np.ndarray:
+    """A square crop box around the face.
 
     Args:
-        lmk_px: (N, 2) landmark pixels on the sensor.
+        lmk_cam: (N, 3) landmarks in the camera frame (mm), in front of the camera.
+        K_sensor: (3, 3) sensor intrinsics (pixels).
 
     Returns:
         (4,) float64 box edges (x0, y0, x1, y1) in sensor pixels (continuous coordinates).
     """
     u = rng.random(3)
-    lo, hi = lmk_px.min(0), lmk_px.max(0)
-    centre = (lo + hi) / 2
-    side = float(max(hi - lo)) * (cfg.scale[0] + u[0] * (cfg.scale[1] - cfg.scale[0]))
-    side = max(side, 1e-3)
+    lmk_cam = np.asarray(lmk_cam, dtype=np.float64)
+    lmk_px = project_points(lmk_cam, K_sensor)
+    centre = (lmk_px.min(0) + lmk_px.max(0)) / 2
+    centroid = lmk_cam.mean(0)
+    radius_mm = float(np.linalg.norm(lmk_cam - centroid, axis=1).max())
+    diameter_px = 2.0 * float(K_sensor[0, 0]) * radius_mm / max(-centroid[2], 1e-6)
+    side = max(diameter_px * (cfg.scale[0] + u[0] * (cfg.scale[1] - cfg.scale[0])), 1e-3)
     centre = centre + (2 * u[1:3] - 1) * cfg.shift_frac * side
     return np.array([centre[0] - side / 2, centre[1] - side / 2, centre[0] + side / 2, centre[1] + side / 2])
 

@@ -9,9 +9,12 @@ Two 68-point conventions are produced for every sample:
 
 Contour rule (the "landmark marching" of Zhu et al., HPEN, CVPR 2015): each jaw landmark
 owns a *parallel*, the face-skin vertices at its height (model frame) between it and the
-face's midline, in front of it. In an image the jaw point of a side takes the candidate
-that lies furthest outward on that side (along the projected model x axis). In a frontal
-view that is the landmark itself; at large yaw it is the point on the cheek silhouette.
+face's midline, in front of it, keeping clear of the midline (|x| >= 0.3 |x_landmark|, so
+that the nose is never taken for the cheek outline). In an image the jaw point of a side
+takes the *visible* candidate that lies furthest outward on that side (along the projected
+model x axis), or the furthest outward one if none is visible. In a frontal view that is
+the landmark itself; at large yaw it is the point on the visible outline of the cheek
+(against the background, or where the cheek disappears behind the nose).
 
 Symbols: V vertices, N points.
 """
@@ -34,15 +37,29 @@ JAW_RIGHT = _JAW[:8]
 JAW_LEFT = _JAW[9:]
 
 
-def landmark_visibility(points_scr: np.ndarray, raster: RasterOutput, tol_mm: float = 3.0) -> np.ndarray:
+def landmark_visibility(
+    points_scr: np.ndarray,
+    raster: RasterOutput,
+    tol_mm: float = 3.0,
+    vertex_ids: np.ndarray | None = None,
+    triangles: np.ndarray | None = None,
+) -> np.ndarray:
     """Whether each point is the nearest surface at its pixel (not self-occluded).
+
+    Looking at the 3 x 3 pixels around its projection (to absorb sub-pixel offsets), a point
+    is visible when one of them shows its own surface (depth within ``tol_mm``, or, if
+    ``vertex_ids`` and ``triangles`` are given, a triangle around its vertex within
+    ``4 * tol_mm``: this holds on steep silhouettes where depth changes fast across a
+    pixel), or when none of them shows
+    a surface in front of it (a vertex on a sliver too thin to cover a pixel centre is not
+    hidden by anything). Otherwise it is self-occluded.
 
     Args:
         points_scr: (N, 3) float (u px, v px, depth mm) in the raster's pixel grid.
         raster: the depth buffer of the scene the points belong to.
-        tol_mm: depth slack: a point counts as visible when no surface at its pixel (or at
-            one of the 8 neighbours, to absorb sub-pixel offsets on slanted surfaces) lies
-            more than ``tol_mm`` in front of it.
+        tol_mm: depth slack.
+        vertex_ids: (N,) mesh vertex of each point, optional.
+        triangles: (F, 3) the rasterized triangles, needed with ``vertex_ids``.
 
     Returns:
         (N,) bool; points outside the image are not visible.
@@ -52,12 +69,21 @@ def landmark_visibility(points_scr: np.ndarray, raster: RasterOutput, tol_mm: fl
     col = np.rint(pts[:, 0]).astype(np.int64)
     row = np.rint(pts[:, 1]).astype(np.int64)
     inside = (col >= 0) & (col < w) & (row >= 0) & (row < h) & (pts[:, 2] > 0)
-    visible = np.zeros(len(pts), dtype=bool)
-    padded = np.pad(raster.depth, 1, constant_values=np.inf)
-    for k in np.flatnonzero(inside):
-        window = padded[row[k] : row[k] + 3, col[k] : col[k] + 3]
-        visible[k] = window.max() >= pts[k, 2] - tol_mm
-    return visible
+    padded_depth = np.pad(raster.depth, 1, constant_values=np.inf)
+    padded_tri = np.pad(raster.tri_id, 1, constant_values=-1)
+    r, c = np.clip(row, 0, h - 1), np.clip(col, 0, w - 1)
+    hit = np.zeros(len(pts), dtype=bool)
+    covered = np.zeros(len(pts), dtype=bool)
+    for dr in range(3):
+        for dc in range(3):
+            d = padded_depth[r + dr, c + dc]
+            hit |= np.abs(d - pts[:, 2]) <= tol_mm
+            covered |= d < pts[:, 2] - tol_mm
+            if vertex_ids is not None and triangles is not None:
+                tri = padded_tri[r + dr, c + dc]
+                own = (np.asarray(triangles)[np.maximum(tri, 0)] == np.asarray(vertex_ids)[:, None]).any(axis=1)
+                hit |= (tri >= 0) & own & (np.abs(d - pts[:, 2]) <= 4 * tol_mm)
+    return inside & (hit | ~covered)
 
 
 class ContourTable:
@@ -82,20 +108,30 @@ class ContourTable:
             cand = (
                 face
                 & (np.abs(verts[:, 1] - p[1]) <= band_mm)
-                & (verts[:, 0] * side >= 0)
+                & (verts[:, 0] * side >= 0.3 * abs(p[0]))
                 & (verts[:, 0] * side <= abs(p[0]) + 1e-6)
                 & (verts[:, 2] >= p[2] - 1e-6)
             )
             idx = np.flatnonzero(cand)
             self.parallels[int(j)] = np.union1d(idx, [model.landmarks68[j]]).astype(np.int64)
+        #: (P,) every vertex of any parallel (the ones whose visibility the caller tests)
+        self.candidates: np.ndarray = np.unique(np.concatenate(list(self.parallels.values())))
 
-    def contour_vertices(self, model: MorphableModel, uv_px: np.ndarray, R_cam_from_model: np.ndarray) -> np.ndarray:
+    def contour_vertices(
+        self,
+        model: MorphableModel,
+        uv_px: np.ndarray,
+        R_cam_from_model: np.ndarray,
+        candidate_visible: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Vertex index of each of the 68 landmarks in the 2D contour convention.
 
         Args:
             model: the model this table was built for.
             uv_px: (V, 2) projected vertices of the posed mesh (any pixel grid).
             R_cam_from_model: (3, 3) head rotation (``synth.geometry`` convention).
+            candidate_visible: (P,) bool visibility of ``self.candidates`` in this view;
+                None treats every candidate as visible.
 
         Returns:
             (68,) int64 vertex indices (equal to ``model.landmarks68`` except marching jaw points).
@@ -109,9 +145,14 @@ class ContourTable:
         if norm < 1e-6:  # looking along the model x axis: outward is undefined, keep 3D points
             return out
         left_dir /= norm
+        visible = np.zeros(model.num_vertices, dtype=bool)
+        visible[self.candidates] = True if candidate_visible is None else candidate_visible
         for j, cand in self.parallels.items():
             outward = -left_dir if j in JAW_RIGHT else left_dir
-            out[j] = cand[np.argmax(uv_px[cand] @ outward)]
+            score = uv_px[cand] @ outward
+            if visible[cand].any():
+                score = np.where(visible[cand], score, -np.inf)
+            out[j] = cand[np.argmax(score)]
         return out
 
 

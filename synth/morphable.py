@@ -150,17 +150,23 @@ class MorphableModel:
         Returns:
             (V, 3) float32 vertices, mm, model frame.
         """
-        verts = self.mean_shape.astype(np.float32, copy=True)
+        verts = self.mean_shape.astype(np.float32, copy=True).reshape(-1)
         for w, basis, what in ((id_weights, self.id_basis, "id_weights"), (expr_weights, self.expr_basis, "expr_weights")):
             if w is None:
                 continue
             w = np.asarray(w, dtype=np.float32).reshape(-1)
             if w.shape[0] > basis.shape[0]:
                 raise ValueError(f"{what}: got {w.shape[0]} weights, model has {basis.shape[0]} modes")
-            if w.shape[0]:
-                nz = np.flatnonzero(w)
-                if nz.size:  # sparse weights (expressions usually are) skip zero modes
-                    verts += np.tensordot(w[nz], basis[nz], axes=1)
+            nz = np.flatnonzero(w)
+            if nz.size == 0:
+                continue
+            flat = basis.reshape(basis.shape[0], -1)
+            if nz.size * 4 < w.shape[0]:  # sparse (typical for expressions): only the active rows
+                for k in nz:
+                    verts += w[k] * flat[k]
+            else:  # dense: one matrix-vector product over the leading modes (a view, no copy)
+                verts += w @ flat[: w.shape[0]]
+        verts = verts.reshape(-1, 3)
         return verts
 
     def landmarks(self, verts: np.ndarray | None = None) -> np.ndarray:

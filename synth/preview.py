@@ -51,7 +51,7 @@ def render_view(
     size: int = 256,
     fov_deg: float = 12.0,
 ) -> np.ndarray:
-    """Render ``verts`` of ``model`` at a pose, framed to fit the whole model, landmarks drawn.
+    """Render ``verts`` of ``model`` at a pose, framed on the face, landmarks drawn.
 
     Args:
         verts: (V, 3) model-frame vertices (mm), e.g. ``model.shape(...)``.
@@ -62,9 +62,11 @@ def render_view(
         (size, size, 3) uint8 RGB.
     """
     R = euler_to_matrix(yaw_deg, pitch_deg, roll_deg)
-    radius = float(np.linalg.norm(model.mean_shape, axis=1).max())
-    dist = 1.08 * radius / np.tan(np.radians(fov_deg) / 2)
-    verts_cam = verts @ R.T + np.array([0.0, 0.0, -dist])
+    lmk = model.landmarks(model.mean_shape)
+    centre = (lmk.min(0) + lmk.max(0)) / 2  # frame the face: its centre and ~2x its extent
+    radius = 1.05 * float(np.linalg.norm(lmk - centre, axis=1).max()) * 1.9
+    dist = radius / np.tan(np.radians(fov_deg) / 2)
+    verts_cam = (verts - centre) @ R.T + np.array([0.0, 0.0, -dist])
     camera = Camera(intrinsics_from_fov(fov_deg, size, size), size, size)
     normals = vertex_normals(verts_cam, model.triangles)
     view = -verts_cam / np.linalg.norm(verts_cam, axis=1, keepdims=True)
@@ -75,7 +77,8 @@ def render_view(
     img = out.rgb + bg * (1.0 - out.alpha[..., None])
     img = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
     lmk_scr = to_screen(verts_cam[model.landmarks68], camera)
-    visible = landmark_visibility(to_screen(verts_cam[model.landmarks68], out.camera_hi), out.raster)
+    visible = landmark_visibility(to_screen(verts_cam[model.landmarks68], out.camera_hi), out.raster,
+                                  vertex_ids=model.landmarks68, triangles=model.triangles)
     draw_landmarks(img, lmk_scr[:, :2], visible)
     return img
 

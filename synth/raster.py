@@ -73,20 +73,28 @@ def _raster_kernel(u, v, w, tris, tri_id, bary, depth, cull):  # pragma: no cove
             continue
         inv_area = 1.0 / area
         iw0, iw1, iw2 = 1.0 / w0, 1.0 / w1, 1.0 / w2
-        # Edge functions e_k(p) = cross(p_{k+2} - p_{k+1}, p - p_{k+1}) / area.
-        # top-left rule: pixels exactly on an edge belong to the triangle only for "top" or
-        # "left" edges; implemented with a bias of the sign of the edge direction.
+        # Edge functions e_k(p) = cross(p_{k+2} - p_{k+1}, p - p_{k+1}) / area, evaluated as
+        # (row term - column term) so each pixel costs two products per edge.
+        a0x, a0y = (x2 - x1) * inv_area, (y2 - y1) * inv_area
+        a1x, a1y = (x0 - x2) * inv_area, (y0 - y2) * inv_area
         for py in range(ymin, ymax + 1):
             fy = float(py)
+            r0 = a0x * (fy - y1)
+            r1 = a1x * (fy - y2)
             for px in range(xmin, xmax + 1):
                 fx = float(px)
-                e0 = ((x2 - x1) * (fy - y1) - (y2 - y1) * (fx - x1)) * inv_area
-                e1 = ((x0 - x2) * (fy - y2) - (y0 - y2) * (fx - x2)) * inv_area
+                e0 = r0 - a0y * (fx - x1)
+                if e0 < 0.0:
+                    continue
+                e1 = r1 - a1y * (fx - x2)
+                if e1 < 0.0:
+                    continue
                 e2 = 1.0 - e0 - e1
-                if e0 < 0.0 or e1 < 0.0 or e2 < 0.0:
+                if e2 < 0.0:
                     continue
                 if e0 == 0.0 or e1 == 0.0 or e2 == 0.0:
-                    # on an edge: keep only if the edge is top/left (deterministic tie-break)
+                    # on an edge: keep only if the edge is top/left (deterministic tie-break,
+                    # so pixels on an edge shared by two triangles are drawn once)
                     if e0 == 0.0 and not _top_left(x1, y1, x2, y2, area):
                         continue
                     if e1 == 0.0 and not _top_left(x2, y2, x0, y0, area):
@@ -94,8 +102,7 @@ def _raster_kernel(u, v, w, tris, tri_id, bary, depth, cull):  # pragma: no cove
                     if e2 == 0.0 and not _top_left(x0, y0, x1, y1, area):
                         continue
                 b0, b1, b2 = e0 * iw0, e1 * iw1, e2 * iw2
-                s = b0 + b1 + b2
-                z = 1.0 / s
+                z = 1.0 / (b0 + b1 + b2)
                 if z < depth[py, px]:
                     depth[py, px] = z
                     tri_id[py, px] = f

@@ -30,7 +30,8 @@ from synth.render import Camera, render_mesh
 from synth.scene.appearance import sample_albedo
 from synth.scene.background import sample_background
 from synth.scene.degrade import degrade
-from synth.scene.lighting import linear_to_srgb_float, sample_lighting, shade
+from synth.scene.color import linear_to_srgb, srgb_to_linear
+from synth.scene.lighting import sample_lighting, shade
 from synth.scene.occluders import OCCLUDER_KINDS, apply_occluders, occluded_landmarks, sample_occluders
 from synth.schema import Field
 from synth.seeding import sample_rng
@@ -123,7 +124,7 @@ class SampleMaker:
         verts = model.shape(id_w, expr_w)
         verts_cam = verts @ R.T.astype(np.float32) + t.astype(np.float32)
         lmk_cam = verts_cam[model.landmarks68]
-        box = crop_box(r_cam, project_points(lmk_cam.astype(np.float64), K_sensor), cfg.crop)
+        box = crop_box(r_cam, lmk_cam, K_sensor, cfg.crop)
         size = cfg.crop.image_size
         K = crop_intrinsics(K_sensor, box, size)
         camera = Camera(K, size, size)
@@ -132,20 +133,22 @@ class SampleMaker:
         lighting = sample_lighting(r_light, cfg.lighting)
         normals = vertex_normals(verts_cam, model.triangles)
         view = -verts_cam / np.linalg.norm(verts_cam, axis=1, keepdims=True)
-        color = linear_to_srgb_float(shade(normals, albedo, view, lighting))
-        out = render_mesh(verts_cam, model.triangles, color, camera, cfg.render.supersample, cfg.render.cull_backfaces)
+        radiance = shade(normals, albedo, view, lighting)  # linear RGB per vertex (Gouraud)
+        out = render_mesh(verts_cam, model.triangles, radiance, camera, cfg.render.supersample, cfg.render.cull_backfaces)
 
-        bg = sample_background(r_bg, size, size, cfg.background).astype(np.float32) / 255.0
-        img = out.rgb + bg * (1.0 - out.alpha[..., None])
-        img = (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        # Composite in linear light (coverage-weighted), encode to sRGB once.
+        bg = srgb_to_linear(sample_background(r_bg, size, size, cfg.background))
+        img = linear_to_srgb(out.rgb + bg * (1.0 - out.alpha[..., None]))
 
         # Landmarks (both conventions) and self-occlusion from the supersampled depth buffer.
         uv_all = project_points(verts_cam.astype(np.float64), K)
-        contour_idx = contour_table(model).contour_vertices(model, uv_all, R)
+        table = contour_table(model)
+        cand_visible = self._depth_visible(verts_cam, table.candidates, model.triangles, out)
+        contour_idx = table.contour_vertices(model, uv_all, R, cand_visible)
         lmk2d = uv_all[model.landmarks68]
         lmk2d_contour = uv_all[contour_idx]
-        vis_self = self._depth_visible(verts_cam, model.landmarks68, out)
-        vis_contour_self = self._depth_visible(verts_cam, contour_idx, out)
+        vis_self = self._depth_visible(verts_cam, model.landmarks68, model.triangles, out)
+        vis_contour_self = self._depth_visible(verts_cam, contour_idx, model.triangles, out)
         in_crop = _inside(lmk2d, size)
 
         bbox = np.concatenate([lmk2d.min(0), lmk2d.max(0)])
@@ -184,10 +187,10 @@ class SampleMaker:
         return sample
 
     @staticmethod
-    def _depth_visible(verts_cam: np.ndarray, idx: np.ndarray, out) -> np.ndarray:
+    def _depth_visible(verts_cam: np.ndarray, idx: np.ndarray, triangles: np.ndarray, out) -> np.ndarray:
         pts = verts_cam[idx].astype(np.float64)
         scr = np.column_stack([project_points(pts, out.camera_hi.K), -pts[:, 2]])
-        return landmark_visibility(scr, out.raster)
+        return landmark_visibility(scr, out.raster, vertex_ids=idx, triangles=triangles)
 
     @staticmethod
     def _mask(model: MorphableModel, out, occ_alpha: np.ndarray) -> np.ndarray:

@@ -30,3 +30,15 @@ def ict_dir(tmp_path_factory) -> Path:
         with tarfile.open(archive) as tar:
             tar.extractall(cache, filter="data")
     return folder
+
+
+@pytest.fixture(scope="session")
+def ict_import(ict_dir):
+    """(MorphableModel, seconds): the real ICT-FaceKit imported once per session (default parts)."""
+    import time
+
+    from synth.importers import import_model
+
+    t0 = time.perf_counter()
+    model = import_model("ict", ict_dir)
+    return model, time.perf_counter() - t0

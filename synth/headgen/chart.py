@@ -59,7 +59,7 @@ def _poisson_kernel(pts, rad, n_fixed, lo, cell, dims, cap):  # pragma: no cover
     when its own mirror does (2 |x| < radius) unless it is on the midline (x == 0).
     """
     nx, ny, nz = dims[0], dims[1], dims[2]
-    grid = -np.ones((nx, ny, nz, cap), dtype=np.int64)
+    grid = -np.ones((nx, ny, nz, cap), dtype=np.int32)
     count = np.zeros((nx, ny, nz), dtype=np.int64)
     store = np.empty((2 * pts.shape[0], 3))
     n_store = 0
@@ -113,11 +113,11 @@ def _poisson_kernel(pts, rad, n_fixed, lo, cell, dims, cap):  # pragma: no cover
 
 def _poisson_select(pts: np.ndarray, rad: np.ndarray, n_fixed: int) -> np.ndarray:
     """(C,) bool kept candidates; ``pts`` (C, 3) mm in priority order, ``rad`` (C,) mm."""
-    cell = float(np.min(rad)) * 0.75
+    cell = 3.0
     lo = np.minimum(pts.min(0), -pts.max(0)) - cell
     hi = np.maximum(pts.max(0), -pts.min(0)) + cell
     dims = np.ceil((hi - lo) / cell).astype(np.int64) + 1
-    return _poisson_kernel(pts, rad, n_fixed, lo, cell, dims, 16)
+    return _poisson_kernel(pts, rad, n_fixed, lo, cell, dims, 32)
 
 
 def _hull_triangles(dirs: np.ndarray) -> np.ndarray:
@@ -182,8 +182,10 @@ def build_chart(
     half = half[rng.permutation(len(half))]
     cands = np.concatenate([mid, half])
     pts = surface_of(cands)
-    inside = hole_test(pts)
-    cands, pts = cands[~inside], pts[~inside]
+    drop = hole_test(pts)
+    for lp in list(loops_left) + list(loops_sym):
+        drop |= _near_loop(pts, surface_of(lp))
+    cands, pts = cands[~drop], pts[~drop]
     fixed = np.concatenate([fixed_mid_a, fixed_half_a])
     fixed_pts = surface_of(fixed)
     all_pts = np.concatenate([fixed_pts, pts])
@@ -223,7 +225,80 @@ def build_chart(
         cen = dirs[tri[cand_tri]].mean(1)
         drop[np.flatnonzero(cand_tri)] = _points_in_polygon(np.column_stack([cen @ e1, cen @ e2]), poly)
     tri = tri[~drop]
+    tri = _delaunay_flips(tri, dirs, surface_of(dirs))
     return Chart(dirs=dirs, triangles=tri, twin=twin, loops=tuple(loops))
+
+
+def _delaunay_flips(tri: np.ndarray, dirs: np.ndarray, pts: np.ndarray, max_round: int = 60) -> np.ndarray:
+    """Flip interior edges until the triangulation is Delaunay *on the skin* (3D angles).
+
+    The hull is Delaunay on the sphere of directions, which the chart map stretches (most
+    along the neck, where rays graze the skin), giving slivers. An edge (a, b) shared by
+    (a, b, c) and (b, a, d) is replaced by (c, d) when the angles at c and d sum to more than
+    pi in 3D and both new triangles keep their orientation on the sphere (no fold). Boundary
+    edges (the loops) have one triangle and are never flipped. Each round flips a set of
+    edges with no triangle in common, worst first.
+    """
+    tri = tri.copy()
+    n = len(dirs)
+    for _ in range(max_round):
+        a = tri.reshape(-1)
+        b = tri[:, [1, 2, 0]].reshape(-1)
+        opp = tri[:, [2, 0, 1]].reshape(-1)
+        owner = np.repeat(np.arange(len(tri)), 3)
+        key = a * n + b
+        order = np.argsort(key)
+        skey = key[order]
+        rev = b * n + a
+        pos = np.clip(np.searchsorted(skey, rev), 0, len(skey) - 1)
+        has = (skey[pos] == rev) & (a < b)
+        e1 = np.flatnonzero(has)
+        e2 = order[pos[e1]]
+        ea, eb, c, d = a[e1], b[e1], opp[e1], opp[e2]
+        t1, t2 = owner[e1], owner[e2]
+
+        def ang(p, q, r):
+            u, v = pts[q] - pts[p], pts[r] - pts[p]
+            return np.arctan2(np.linalg.norm(np.cross(u, v), axis=1), np.einsum("ij,ij->i", u, v))
+
+        def ccw(p, q, r):
+            nrm = np.cross(dirs[q] - dirs[p], dirs[r] - dirs[p])
+            return np.einsum("ij,ij->i", nrm, dirs[p] + dirs[q] + dirs[r]) > 0
+
+        excess = ang(c, ea, eb) + ang(d, ea, eb) - np.pi
+        ok = (excess > 1e-9) & (c != d) & ccw(ea, d, c) & ccw(d, eb, c)
+        cd = c * n + d
+        dc = d * n + c
+        exists = (skey[np.clip(np.searchsorted(skey, cd), 0, len(skey) - 1)] == cd) | \
+                 (skey[np.clip(np.searchsorted(skey, dc), 0, len(skey) - 1)] == dc)
+        cand = np.flatnonzero(ok & ~exists)
+        if cand.size == 0:
+            break
+        cand = cand[np.argsort(-excess[cand], kind="stable")]
+        used = np.zeros(len(tri), dtype=bool)
+        for k in cand.tolist():
+            if used[t1[k]] or used[t2[k]]:
+                continue
+            used[t1[k]] = used[t2[k]] = True
+            tri[t1[k]] = (ea[k], d[k], c[k])
+            tri[t2[k]] = (d[k], eb[k], c[k])
+    return tri
+
+
+def _near_loop(pts: np.ndarray, loop: np.ndarray, factor: float = 0.75) -> np.ndarray:
+    """(N,) bool: points closer to a segment of the closed ``loop`` (L, 3) than ``factor``
+    times that segment's length. Keeping this band empty makes every loop edge a Gabriel
+    (hence Delaunay) edge, so the triangulation contains the loop."""
+    a = loop
+    b = np.roll(loop, -1, axis=0)
+    near = np.zeros(len(pts), dtype=bool)
+    for i in range(len(a)):
+        ab = b[i] - a[i]
+        l2 = float(ab @ ab)
+        h = np.clip((pts - a[i]) @ ab / l2, 0.0, 1.0)
+        d2 = np.sum((pts - a[i] - h[:, None] * ab) ** 2, axis=1)
+        near |= d2 < factor * factor * l2
+    return near
 
 
 def _points_in_polygon(pts: np.ndarray, poly: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = [
     "SDF", "ellipsoid", "sphere", "round_cone", "capsule", "smin", "smax",
-    "smooth_union", "smooth_subtract", "ray_cast",
+    "smooth_union", "smooth_subtract", "ray_cast", "ray_exit",
 ]
 
 SDF = Callable[[np.ndarray], np.ndarray]
@@ -152,3 +152,44 @@ def ray_cast(sdf: SDF, origins: np.ndarray, dirs: np.ndarray, t_far: float = 340
     out = np.full(n, np.nan)
     out[idx] = 0.5 * (lo + hi)
     return out
+
+
+def ray_exit(sdf: SDF, origins: np.ndarray, dirs: np.ndarray, t_max: float = 80.0,
+             step_scale: float = 0.7, min_step: float = 0.05, max_iter: int = 2000) -> np.ndarray:
+    """Distance along each ray from an *inside* origin to the first exit from the solid.
+
+    Args:
+        origins: (N, 3) or (3,) points inside the solid (mm). dirs: (N, 3) unit directions.
+
+    Returns:
+        (N,) float64 ``t`` (mm) of the first crossing; NaN where none occurs before ``t_max``.
+    """
+    dirs = np.asarray(dirs, dtype=np.float64)
+    n = dirs.shape[0]
+    org = np.broadcast_to(np.asarray(origins, dtype=np.float64), (n, 3))
+    t = np.zeros(n)
+    t_in = t.copy()
+    active = np.ones(n, dtype=bool)
+    out = np.zeros(n, dtype=bool)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        d = sdf(org[idx] + t[idx, None] * dirs[idx])
+        ex = d > 0.0
+        out[idx[ex]] = True
+        active[idx[ex]] = False
+        go = idx[~ex]
+        t_in[go] = t[go]
+        t[go] += np.maximum(-d[~ex] * step_scale, min_step)
+        active[go[t[go] > t_max]] = False
+    idx = np.flatnonzero(out)
+    lo, hi = t_in[idx].copy(), t[idx].copy()  # lo inside, hi outside
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        ins = sdf(org[idx] + mid[:, None] * dirs[idx]) < 0.0
+        lo = np.where(ins, mid, lo)
+        hi = np.where(ins, hi, mid)
+    res = np.full(n, np.nan)
+    res[idx] = 0.5 * (lo + hi)
+    return res

@@ -117,7 +117,7 @@ def _eye_region(q: np.ndarray, d: np.ndarray) -> np.ndarray:
 def _neck(p: np.ndarray) -> np.ndarray:
     a = ANATOMY
     d = _scaled_x(lambda r: S.capsule(r, (0.0, -70.0, -16.0), (0.0, -260.0, -8.0), 48.0), p, 48.0 / 51.0)
-    return S.smax(d, -(p[:, 1] - a.neck_bottom_y), 2.0)  # flat cut at the bottom
+    return S.smax(d, -(p[:, 1] - a.neck_bottom_y), 10.0)  # rounded cut at the bottom
 
 
 def head_sdf(p: np.ndarray) -> np.ndarray:

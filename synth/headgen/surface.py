@@ -12,15 +12,10 @@ import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
 from synth.headgen import sdf as S
+from synth.headgen.fields import smoothstep
 from synth.headgen.shape import head_sdf
 
-__all__ = ["cast_dirs", "approx_surface", "vertex_spacing", "smoothstep"]
-
-
-def smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """0 below ``lo``, 1 above ``hi``, C1 cubic in between (works for lo > hi, reversed)."""
-    t = np.clip((np.asarray(x, dtype=np.float64) - lo) / (hi - lo), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+__all__ = ["cast_dirs", "approx_surface", "vertex_spacing"]
 
 
 def cast_dirs(dirs: np.ndarray) -> np.ndarray:

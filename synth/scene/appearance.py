@@ -105,8 +105,8 @@ class AppearanceConfig:
         tone_variation: std of the smooth multiplicative tone variation over the head. 0.05.
         redness_max: strongest cheek/nose flush (multiplicative, 0 disables). 0.5.
         noise_amplitude: per-vertex multiplicative luminance jitter (blemishes, hair strands). 0.06.
-        freckle_max: largest per-vertex freckle probability on cheeks/nose (light skin). 0.08.
-        p_freckles: probability a face has freckles at all. 0.3.
+        freckle_max: largest per-vertex freckle probability on cheeks/nose (light skin). 0.05.
+        p_freckles: probability a face has freckles at all. 0.2.
         p_beard: probability of beard or stubble. 0.3.
         beard_density_range: (lo, hi) coverage of beard hair over skin; low = stubble. (0.15, 0.9).
         p_bald: probability the scalp shows skin instead of hair. 0.08.
@@ -124,8 +124,8 @@ class AppearanceConfig:
     tone_variation: float = 0.05
     redness_max: float = 0.5
     noise_amplitude: float = 0.06
-    freckle_max: float = 0.08
-    p_freckles: float = 0.3
+    freckle_max: float = 0.05
+    p_freckles: float = 0.2
     p_beard: float = 0.3
     beard_density_range: tuple[float, float] = (0.15, 0.9)
     p_bald: float = 0.08
@@ -180,7 +180,8 @@ def fitzpatrick_from_ita(ita_deg: float) -> int:
 @dataclass(frozen=True, eq=False)
 class _ModelTables:
     region: np.ndarray  # (V,) uint8
-    fields: np.ndarray  # (C, V) float32: [lowfreq x K, redness, moustache, chin, jaw]
+    fields: np.ndarray  # (K + 1, V) float32: [lowfreq x K, redness]
+    beard: np.ndarray  # (8, V) float32: beard coverage for each subset of parts (bit mask)
     noise_w: np.ndarray  # (V,) float32 per-vertex noise amplitude weight
     freckle_w: np.ndarray  # (V,) float32 freckle-prone weight in [0, 1]
     model_albedo_mask: tuple[np.ndarray, np.ndarray]  # (V,) bool: takes the model's albedo (haired, bald)
@@ -191,18 +192,42 @@ class _ModelTables:
 _CACHE: "weakref.WeakKeyDictionary[MorphableModel, _ModelTables]" = weakref.WeakKeyDictionary()
 
 
-def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance of points p (V, 3) to segments a->b (S, 3): (V, S), min over nothing."""
-    ab = b - a  # (S, 3)
-    t = np.einsum("vsk,sk->vs", p[:, None, :] - a[None], ab) / np.maximum((ab * ab).sum(-1), 1e-9)
-    q = a[None] + np.clip(t, 0.0, 1.0)[..., None] * ab[None]
-    return np.linalg.norm(p[:, None, :] - q, axis=-1)
+def _smooth(s: np.ndarray) -> np.ndarray:
+    """Smoothstep from 0 (s <= -0.5) to 1 (s >= 0.5)."""
+    t = np.clip(s + 0.5, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
 
 
-def _polyline_mask(p: np.ndarray, pts: np.ndarray, radius: float) -> np.ndarray:
-    """Soft mask (V,) in [0, 1]: (1 - (d / radius)^2)^2 of the distance d to a polyline."""
-    d = _seg_dist(p, pts[:-1], pts[1:]).min(axis=1) if len(pts) > 1 else np.linalg.norm(p - pts[0], axis=1)
-    return np.clip(1.0 - (d / radius) ** 2, 0.0, 1.0) ** 2
+def _beard_parts(p: np.ndarray, lmk: np.ndarray, iod: float) -> np.ndarray:
+    """Soft masks (3, V) in [0, 1] of the moustache, chin and cheek/jaw beard areas.
+
+    Built in cylindrical coordinates about the head's vertical axis (model frame): azimuth
+    theta = atan2(x, z) (0 = straight ahead) and height y. The jaw line y_jaw(theta) runs
+    through landmarks 0-16; a beard reaches ``drop`` below it (under the jaw, upper neck).
+    Moustache: between the mouth corners' height and the nose base (landmark 33), within
+    the mouth's azimuth. Chin: below the lower lip (57), within ~1.3x the mouth's azimuth.
+    Cheeks: up to a line from the sideburn (landmark 0/16 height) to just above the mouth
+    corners, between the jaw ends' azimuths.
+    """
+    theta = np.arctan2(p[:, 0], p[:, 2])
+    y = p[:, 1]
+    th_l = np.arctan2(lmk[:, 0], lmk[:, 2])
+    jaw_th = np.maximum.accumulate(th_l[:17]) + np.arange(17) * 1e-6  # increasing for interp
+    y_jaw = np.interp(theta, jaw_th, lmk[:17, 1])
+    w, drop = 0.08 * iod, 0.3 * iod  # soft edge width, reach below the jaw line (mm)
+    wt = 0.05  # soft edge in azimuth (rad)
+    mouth_th = max(abs(th_l[48]), abs(th_l[54]))
+    y_corner = min(lmk[48, 1], lmk[54, 1])
+    below_jaw = _smooth((y - (y_jaw - drop)) / w)
+    moustache = (_smooth((y - (y_corner - 0.05 * iod)) / w) * _smooth((lmk[33, 1] - 0.03 * iod - y) / w)
+                 * _smooth((1.15 * mouth_th - np.abs(theta)) / wt))
+    chin = below_jaw * _smooth((lmk[57, 1] - y) / w) * _smooth((1.3 * mouth_th - np.abs(theta)) / wt)
+    side_th = np.where(theta < 0, abs(jaw_th[0]), abs(jaw_th[-1]))
+    y_side = np.where(theta < 0, lmk[0, 1], lmk[16, 1]) + 0.1 * iod
+    frac = np.clip((np.abs(theta) - mouth_th) / np.maximum(side_th - mouth_th, 1e-3), 0.0, 1.0)
+    y_top = (y_corner + 0.1 * iod) + frac * (y_side - (y_corner + 0.1 * iod))  # cheek line
+    cheeks = below_jaw * _smooth((y_top - y) / w) * _smooth((side_th + 0.03 - np.abs(theta)) / wt)
+    return np.stack([moustache, chin, cheeks])
 
 
 def _build_tables(model: MorphableModel) -> _ModelTables:
@@ -227,15 +252,11 @@ def _build_tables(model: MorphableModel) -> _ModelTables:
     flush = np.exp(-0.5 * d2 / sig**2).max(axis=1)
     redness = flush * (in_r("skin") + 0.5 * in_r("ears"))
 
-    # Beard areas: soft tubes around polylines through landmarks, on skin and neck only.
-    beard_ok = in_r("skin", "neck")
-    moustache_pts = 0.5 * (lmk[[48, 50, 51, 52, 54]] + lmk[[31, 32, 33, 34, 35]])
-    moustache = _polyline_mask(p, moustache_pts, 0.5 * np.linalg.norm(lmk[33] - lmk[51]) + 0.03 * iod)
-    chin = _polyline_mask(p, np.stack([0.5 * (lmk[57] + lmk[8]), lmk[8]]), 0.3 * iod)
-    jaw = _polyline_mask(p, lmk[1:16], 0.3 * iod)
-    beard = np.stack([moustache, chin, jaw], axis=1) * beard_ok[:, None]
-
-    fields_ = np.ascontiguousarray(np.concatenate([lowfreq, redness[:, None], beard], axis=1).T, dtype=np.float32)
+    fields_ = np.ascontiguousarray(np.concatenate([lowfreq, redness[:, None]], axis=1).T, dtype=np.float32)
+    parts = _beard_parts(p, lmk, iod) * in_r("skin", "neck")[None]  # (3, V)
+    # Union (soft max) of every subset of parts, indexed by bits moustache=1, chin=2, cheeks=4.
+    beard = np.stack([np.max(parts[[i for i in range(3) if c >> i & 1]], axis=0) if c else np.zeros(len(p))
+                      for c in range(8)]).astype(np.float32)
 
     noise_w = np.zeros(len(p), np.float32)
     for names, w in ((_SKIN_LIKE, 1.0), (("scalp", "brows"), 1.8), (("iris",), 1.5), (("sclera", "teeth"), 0.3)):
@@ -243,7 +264,7 @@ def _build_tables(model: MorphableModel) -> _ModelTables:
     freckle_w = (np.clip(1.4 * flush, 0.0, 1.0) * in_r("skin")).astype(np.float32)
 
     # Pupil geometry, per eye (split at the nose bridge): the iris' axis runs through its
-    # centroid along its least-variance direction (turned to +z); a vertex's iris radius is
+    # centroid along its least-variance direction; a vertex's iris radius is
     # its distance to that axis. The pupil (smallest radii) is then the part nearest the
     # forward-most point of a forward-facing iris dome, and a flat or tilted disc works too.
     iris_idx = np.flatnonzero(in_r("iris"))
@@ -259,13 +280,13 @@ def _build_tables(model: MorphableModel) -> _ModelTables:
         iris_r[sel] = (r - r.min()) / max(float(np.ptp(r)), 1e-9)
 
     model_mask = (in_r(*_MODEL_ALBEDO), in_r(*_MODEL_ALBEDO, "scalp"))
-    return _ModelTables(region.astype(np.uint8), fields_, noise_w, freckle_w, model_mask, iris_idx, iris_r)
+    return _ModelTables(region.astype(np.uint8), fields_, beard, noise_w, freckle_w, model_mask, iris_idx, iris_r)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _assemble_kernel(region, table, fields_cv, W, noise_w, freckle_w, seed, noise_amp, freckle_p, freckle_dark,
-                     model_rgb, model_mask, use_model, out):  # pragma: no cover - compiled
-    """out[v] = clip(base[v] * (1 + fields[v] @ W) * jitter(v), 0, 1).
+def _assemble_kernel(region, table, fields_cv, W, beard, beard_w, noise_w, freckle_w, seed, noise_amp, freckle_p,
+                     freckle_dark, model_rgb, model_mask, use_model, out):  # pragma: no cover - compiled
+    """out[v] = clip(base[v] * (1 + beard[v] beard_w) * (1 + fields[:, v] @ W) * jitter(v), 0, 1).
 
     fields_cv is (C, V) so the accumulation runs (SIMD) along vertices. base[v] is
     table[region[v]] (or model_rgb[v] where use_model and model_mask[v]); jitter(v) =
@@ -298,6 +319,10 @@ def _assemble_kernel(region, table, fields_cv, W, noise_w, freckle_w, seed, nois
         else:
             r = region[v]
             b0, b1, b2 = table[r, 0], table[r, 1], table[r, 2]
+        bv = beard[v]
+        b0 *= numba.float32(1.0) + bv * beard_w[0]
+        b1 *= numba.float32(1.0) + bv * beard_w[1]
+        b2 *= numba.float32(1.0) + bv * beard_w[2]
         out[v, 0] = min(max(b0 * acc[0, v] * jit, numba.float32(0.0)), numba.float32(1.0))
         out[v, 1] = min(max(b1 * acc[1, v] * jit, numba.float32(0.0)), numba.float32(1.0))
         out[v, 2] = min(max(b2 * acc[2, v] * jit, numba.float32(0.0)), numba.float32(1.0))
@@ -381,27 +406,29 @@ def sample_albedo(rng: np.random.Generator, model: MorphableModel, cfg: Appearan
         skin_rows = model_rgb[tab.model_albedo_mask[0]]
         skin_ref = np.maximum(skin_rows.mean(0), 1e-3) if len(skin_rows) else skin
 
-    # Multiplicative variation M = 1 + fields @ W: smooth tone, flush, beard.
+    # Multiplicative variation (1 + beard * beard_w) * (1 + fields @ W): beard, smooth tone, flush.
     W = np.zeros((tab.fields.shape[0], 3), np.float64)
     k = _NUM_LOWFREQ
     W[:k] = cfg.tone_variation * (rng.standard_normal((k, 1)) + 0.3 * rng.standard_normal((k, 3)))
     redness = float(rng.uniform(0.0, cfg.redness_max))
     W[k] = redness * np.array([0.04, -0.3, -0.2])
-    beard_density, parts = 0.0, np.zeros(3)
+    beard_density, parts, beard_w = 0.0, np.zeros(3), np.zeros(3)
     if rng.random() < cfg.p_beard:
         beard_density = float(rng.uniform(*cfg.beard_density_range))
         parts = (rng.random(3) < 0.8).astype(np.float64)
         if not parts.any():
             parts[rng.integers(3)] = 1.0
-        W[k + 1:] = (parts * beard_density)[:, None] * (hair / skin_ref - 1.0)[None]
+        beard_w = beard_density * (hair / skin_ref - 1.0)  # lerp skin -> hair by coverage
+    beard = tab.beard[int(parts @ [1, 2, 4])]
 
     # Per-vertex noise: one hashed uniform per vertex gives the jitter and the freckles.
     freckle_density = float(rng.uniform(0.0, cfg.freckle_max) * (1.0 - t) ** 2) if rng.random() < cfg.p_freckles else 0.0
-    freckle_dark = float(rng.uniform(0.55, 0.8))
+    freckle_dark = float(rng.uniform(0.7, 0.88))
     noise_seed = int(rng.integers(0, 2**63))
     albedo = np.empty((model.num_vertices, 3), np.float32)
     _assemble_kernel(
-        tab.region, table.astype(np.float32), tab.fields, W.astype(np.float32), tab.noise_w, tab.freckle_w,
+        tab.region, table.astype(np.float32), tab.fields, W.astype(np.float32), beard, beard_w.astype(np.float32),
+        tab.noise_w, tab.freckle_w,
         np.uint64(noise_seed), np.float32(cfg.noise_amplitude), np.float32(freckle_density), np.float32(freckle_dark),
         np.ascontiguousarray(model_rgb, dtype=np.float32), tab.model_albedo_mask[int(bald)], use_model, albedo,
     )

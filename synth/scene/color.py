@@ -63,9 +63,17 @@ def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
         (*) float32 linear values in [0, 1].
     """
     a = np.asarray(srgb)
-    x = a.astype(np.float64) / 255.0 if a.dtype == np.uint8 else a.astype(np.float64)
-    x = np.clip(x, 0.0, 1.0)
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    if a.dtype == np.uint8:  # 256-entry table: the hot path for backgrounds
+        return _SRGB8_TO_LINEAR[a]
+    x = np.clip(a.astype(np.float64), 0.0, 1.0)
+    return _eotf(x).astype(np.float32)
+
+
+def _eotf(x: np.ndarray) -> np.ndarray:
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+_SRGB8_TO_LINEAR = _eotf(np.arange(256) / 255.0).astype(np.float32)
 
 
 def linear_to_srgb(linear: np.ndarray) -> np.ndarray:

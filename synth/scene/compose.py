@@ -15,7 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["over", "union_alpha", "poly_mask", "line_mask", "soften", "fast_blur", "PremulCanvas"]
+__all__ = ["over", "union_alpha", "fixed_point", "poly_mask", "line_mask", "soften", "fast_blur", "nonzero_roi",
+           "PremulCanvas"]
 
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 _ONE = 1 << _SHIFT
@@ -137,11 +138,6 @@ class PremulCanvas:
         a = self.alpha[ys, xs]
         a *= keep
         a += cov
-
-    def scale_alpha(self, factor: np.ndarray | float) -> None:
-        """Multiply the layer's opacity (and premultiplied colour) by ``factor`` ((H, W) or scalar)."""
-        self.alpha *= factor
-        self.planes *= factor
 
     def blur(self, sigma_px: float) -> None:
         """Defocus the whole layer (colour and alpha together, premultiplied: no dark fringes)."""

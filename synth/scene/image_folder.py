@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -72,7 +73,17 @@ class ImageFolder:
         return rgb, alpha
 
 
+F = TypeVar("F", bound=ImageFolder)
+
+
+def cached_folder(cls: type[F], root: Path) -> F:
+    """``cls(root)`` listed once per process (per class and path) and reused afterwards.
+
+    Errors (missing or empty folder) are not cached: they are raised again on the next call.
+    """
+    return _cached(cls, Path(root))  # type: ignore[return-value]
+
+
 @functools.lru_cache(maxsize=16)
-def cached_folder(root: Path, suffixes: tuple[str, ...], what: str) -> ImageFolder:
-    """One ``ImageFolder`` per (root, suffixes) per process, so a folder is listed only once."""
-    return ImageFolder(root, suffixes, what)
+def _cached(cls: type[ImageFolder], root: Path) -> ImageFolder:
+    return cls(root)

@@ -36,7 +36,7 @@ import numba
 import numpy as np
 
 from synth.errors import UserError
-from synth.scene.color import cct_to_linear_srgb, linear_to_srgb
+from synth.scene.color import cct_to_linear_srgb, linear_to_srgb, luminance
 
 __all__ = [
     "Lighting",
@@ -146,7 +146,7 @@ class Lighting:
         colors: (L, 3) float32 non-negative linear RGB (white-Lambertian radiance, E / pi).
         specular_strength: Blinn-Phong weight (~ skin's Fresnel reflectance, 0.02-0.15).
         shininess: Blinn-Phong exponent (higher = tighter highlight).
-        preset, color_temp_k, exposure_ev: how it was drawn (metadata).
+        preset, color_temp_k, exposure_ev, white_balance: how it was drawn (metadata).
     """
 
     sh: np.ndarray
@@ -157,6 +157,7 @@ class Lighting:
     preset: str = "custom"
     color_temp_k: float = 6500.0
     exposure_ev: float = 0.0
+    white_balance: float = 0.0
 
     def __post_init__(self) -> None:
         sh = np.ascontiguousarray(self.sh, dtype=np.float32)
@@ -192,7 +193,7 @@ class Lighting:
         return {
             "sh": self.sh, "dirs": self.dirs, "colors": self.colors, "specular_strength": float(self.specular_strength),
             "shininess": float(self.shininess), "preset": self.preset, "color_temp_k": float(self.color_temp_k),
-            "exposure_ev": float(self.exposure_ev),
+            "exposure_ev": float(self.exposure_ev), "white_balance": float(self.white_balance),
         }
 
 
@@ -210,8 +211,14 @@ class LightingConfig:
         color_temp_range_k: black-body temperature of the lights, K (1667-25000). (2500, 9000).
         p_mixed_temp: probability the ambient gets its own temperature. 0.3.
         exposure_range_ev: global scale 2^ev on every light. (-0.7, 0.7).
-        specular_strength_range: Blinn-Phong weight. (0.02, 0.12).
-        shininess_range: Blinn-Phong exponent. (8, 60).
+        white_balance_range: how much of the key light's colour cast the camera removes
+            (0 = none, 1 = all; per-channel gain key_rgb^-wb at constant luminance), as
+            auto white balance does in photos. (0.5, 1.0).
+        specular_strength_range: Blinn-Phong weight k_s; skin's Fresnel reflectance at
+            normal incidence is ~0.028 (n = 1.4). (0.015, 0.07).
+        shininess_range: Blinn-Phong exponent s; skin's Beckmann roughness m ~ 0.3-0.45
+            (Weyrich et al. 2006, "Analysis of human faces using a measurement-based skin
+            reflectance model") maps to s ~ 2 / m^2 - 2 ~ 8-20. (6, 30).
     """
 
     preset_weights: tuple[tuple[str, float], ...] = (
@@ -221,8 +228,9 @@ class LightingConfig:
     color_temp_range_k: tuple[float, float] = (2500.0, 9000.0)
     p_mixed_temp: float = 0.3
     exposure_range_ev: tuple[float, float] = (-0.7, 0.7)
-    specular_strength_range: tuple[float, float] = (0.02, 0.12)
-    shininess_range: tuple[float, float] = (8.0, 60.0)
+    white_balance_range: tuple[float, float] = (0.5, 1.0)
+    specular_strength_range: tuple[float, float] = (0.015, 0.07)
+    shininess_range: tuple[float, float] = (6.0, 30.0)
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> UserError:
@@ -236,7 +244,7 @@ class LightingConfig:
         limits = {
             "intensity_range": (0.0, 100.0), "ambient_scale_range": (0.0, 100.0),
             "color_temp_range_k": (1667.0, 25000.0), "exposure_range_ev": (-10.0, 10.0),
-            "specular_strength_range": (0.0, 10.0), "shininess_range": (1e-3, 1e4),
+            "specular_strength_range": (0.0, 10.0), "shininess_range": (1e-3, 1e4), "white_balance_range": (0.0, 1.0),
         }
         for f in fields(self):
             v = getattr(self, f.name)
@@ -314,7 +322,7 @@ def _environment(rng: np.random.Generator, key: float, amb: float):
 
 
 def sample_lighting(rng: np.random.Generator, cfg: LightingConfig = LightingConfig()) -> Lighting:
-    """Draw one scene's lighting (camera frame): a preset, colour temperature and exposure.
+    """Draw one scene's lighting (camera frame): a preset, colour temperature, white balance, exposure.
 
     Args:
         rng: the only source of randomness.
@@ -334,15 +342,18 @@ def sample_lighting(rng: np.random.Generator, cfg: LightingConfig = LightingConf
     temp = float(rng.uniform(*cfg.color_temp_range_k))
     light_rgb = cct_to_linear_srgb(temp)
     amb_rgb = cct_to_linear_srgb(rng.uniform(*cfg.color_temp_range_k)) if rng.random() < cfg.p_mixed_temp else light_rgb
+    wb = float(rng.uniform(*cfg.white_balance_range))
+    wb_gain = light_rgb.astype(np.float64) ** -wb
+    wb_gain /= luminance(light_rgb * wb_gain)  # the white-balanced key keeps luminance 1
     ev = float(rng.uniform(*cfg.exposure_range_ev))
-    gain = 2.0**ev
-    sh = sh * amb_rgb[None, :] * gain  # grey SH (equal columns) tinted per channel
-    colors = np.asarray(lum, np.float32)[:, None] * light_rgb[None, :] * gain
+    gain = 2.0**ev * wb_gain
+    sh = sh * (amb_rgb * gain)[None, :]  # grey SH (equal columns) tinted per channel
+    colors = np.asarray(lum, np.float32)[:, None] * (light_rgb * gain)[None, :]
     return Lighting(
         sh=sh, dirs=dirs, colors=colors,
         specular_strength=float(rng.uniform(*cfg.specular_strength_range)),
         shininess=float(rng.uniform(*cfg.shininess_range)),
-        preset=name, color_temp_k=temp, exposure_ev=ev,
+        preset=name, color_temp_k=temp, exposure_ev=ev, white_balance=wb,
     )
 
 

@@ -31,6 +31,8 @@ def random_colours(rng: np.random.Generator, n: int, sat: tuple[float, float] = 
 def choice(rng: np.random.Generator, p: np.ndarray | tuple, size: int | None = None):
     """Like ``rng.choice(len(p), size, p=p)`` for unnormalised weights ``p``, with less overhead."""
     cum = np.cumsum(p, dtype=np.float64)
+    if not cum[-1] > 0:
+        raise ValueError(f"choice: weights must have a positive sum, got {list(p)}")
     r = rng.random(size) * cum[-1]
     return np.minimum(np.searchsorted(cum, r, side="right"), len(cum) - 1)
 

@@ -237,6 +237,7 @@ def test_assemble_kernel_matches_numpy_reference():
 
     g = np.random.default_rng(8)
     nv, nc, nr = 500, 7, 13
+    beard, beard_w = g.random(nv).astype(np.float32), np.float32([-0.5, -0.6, -0.7])
     region = g.integers(0, nr, nv).astype(np.uint8)
     table = g.random((nr, 3)).astype(np.float32)
     fields_cv = (0.3 * g.standard_normal((nc, nv))).astype(np.float32)
@@ -252,10 +253,10 @@ def test_assemble_kernel_matches_numpy_reference():
     u = (z >> np.uint64(40)).astype(np.float32) / np.float32(2**24)
     for use_model in (False, True):
         out = np.empty((nv, 3), np.float32)
-        _assemble_kernel(region, table, fields_cv, W, noise_w, freckle_w, np.uint64(seed), np.float32(0.2),
+        _assemble_kernel(region, table, fields_cv, W, beard, beard_w, noise_w, freckle_w, np.uint64(seed), np.float32(0.2),
                          np.float32(0.3), np.float32(0.6), model_rgb, model_mask, use_model, out)
         jitter = np.where(u < 0.3 * freckle_w, 0.6, 1 + 0.2 * noise_w * (2 * u - 1))
         base = np.where((model_mask & use_model)[:, None], model_rgb, table[region])
-        want = np.clip(base * (1 + fields_cv.T @ W) * jitter[:, None], 0, 1)
+        want = np.clip(base * (1 + beard[:, None] * beard_w) * (1 + fields_cv.T @ W) * jitter[:, None], 0, 1)
         np.testing.assert_allclose(out, want, atol=1e-5)
     assert 0.4 < u.mean() < 0.6

@@ -378,10 +378,8 @@ def test_restricted_unpickler_refuses_code(tmp_path, payload):
 
 # -- ICT-FaceKit (real data, one import per session) ---------------------------------------
 @pytest.fixture(scope="session")
-def ict_model(ict_dir):
-    t0 = time.perf_counter()
-    model = import_model("ict", ict_dir)
-    return model, time.perf_counter() - t0
+def ict_model(ict_import):
+    return ict_import
 
 
 @pytest.mark.slow

@@ -183,10 +183,17 @@ def test_colour_temperature():
     np.testing.assert_allclose(luminance(np.stack([warm, cold])), 1.0, rtol=1e-5)
     np.testing.assert_allclose(cct_to_linear_srgb(6500.0), 1.0, atol=0.06)  # near white
     r = np.random.default_rng(11)
-    lw = sample_lighting(r, _only("studio", color_temp_range_k=(2500.0, 2500.0)))
-    lc = sample_lighting(r, _only("studio", color_temp_range_k=(9000.0, 9000.0)))
+    lw = sample_lighting(r, _only("studio", color_temp_range_k=(2500.0, 2500.0), white_balance_range=(0.0, 0.0)))
+    lc = sample_lighting(r, _only("studio", color_temp_range_k=(9000.0, 9000.0), white_balance_range=(0.0, 0.0)))
     assert lw.colors[0, 0] / lw.colors[0, 2] > lc.colors[0, 0] / lc.colors[0, 2]
     assert lw.sh[0, 0] / lw.sh[0, 2] > lc.sh[0, 0] / lc.sh[0, 2]
+
+
+def test_full_white_balance_removes_the_key_cast():
+    cfg = _only("studio", color_temp_range_k=(2500.0, 2500.0), white_balance_range=(1.0, 1.0), p_mixed_temp=0.0)
+    lt = sample_lighting(np.random.default_rng(13), cfg)
+    np.testing.assert_allclose(lt.colors[0] / lt.colors[0].mean(), 1.0, rtol=1e-4)  # grey key light
+    np.testing.assert_allclose(lt.sh[0] / lt.sh[0].mean(), 1.0, rtol=1e-4)
 
 
 def test_exposure_scales_everything():
@@ -210,7 +217,7 @@ def test_direction_convention():
      ("color_temp_range_k", (1000.0, 6000.0)), ("preset_weights", (("disco", 1.0),)),
      ("preset_weights", (("studio", -1.0),)), ("specular_strength_range", (-0.1, 0.1)),
      ("shininess_range", (0.0, 10.0)), ("exposure_range_ev", (float("nan"), 1.0)), ("intensity_range", 1.0),
-     ("preset_weights", "studio")],
+     ("preset_weights", "studio"), ("white_balance_range", (0.5, 1.5))],
 )
 def test_bad_config_names_field(field, value):
     with pytest.raises(UserError, match=field):

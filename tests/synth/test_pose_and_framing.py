@@ -52,15 +52,15 @@ def test_angle_distribution_rejects_empty_tails_and_bad_ranges():
 def test_crop_intrinsics_map_sensor_pixels_into_the_crop():
     rng = np.random.default_rng(3)
     K, t = sample_camera(rng, CameraConfig())
-    pts = rng.normal(size=(20, 3)) * 60 + t
+    pts = rng.normal(size=(20, 3)) * 30 + t
     uv = project_points(pts, K)
-    box = crop_box(rng, uv, CropConfig(image_size=128))
+    box = crop_box(rng, pts, K, CropConfig(image_size=128))
     Kc = crop_intrinsics(K, box, 128)
     uv_crop = project_points(pts, Kc)
     side = box[2] - box[0]
     expected = (uv - box[:2]) * 128 / side - 0.5
     np.testing.assert_allclose(uv_crop, expected, atol=1e-9)
-    # the landmark box lies inside the crop (scale >= 1.35, shift <= 6 %)
+    # the landmarks lie inside the crop (it spans >= 1.25 x their bounding sphere, shift <= 6 %)
     assert (uv_crop > -0.5).all() and (uv_crop < 127.5).all()
 
 
@@ -79,3 +79,17 @@ def test_bad_camera_and_crop_values_are_named():
         CameraConfig(fov_deg=(60, 30))
     with pytest.raises(UserError, match="crop.image_size"):
         CropConfig(image_size=8)
+
+
+def test_crop_side_does_not_shrink_for_a_profile():
+    from synth.geometry import euler_to_matrix
+
+    rng = np.random.default_rng(0)
+    pts_model = rng.normal(size=(68, 3)) * [40, 50, 15]  # a flat face
+    K = np.array([[800.0, 0, 511.5], [0, 800, 511.5], [0, 0, 1]])
+    sides = []
+    for yaw in (0, 90):
+        pts = pts_model @ euler_to_matrix(yaw, 0, 0).T + [0, 0, -600]
+        box = crop_box(np.random.default_rng(1), pts, K, CropConfig(shift_frac=0))
+        sides.append(box[2] - box[0])
+    assert sides[0] == pytest.approx(sides[1], rel=0.02)

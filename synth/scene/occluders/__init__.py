@@ -24,7 +24,7 @@ import numpy as np
 from synth.landmarks import NUM_LANDMARKS
 from synth.scene._config_checks import check_fields, check_folder_field, check_probability, check_range
 from synth.scene.compose import PremulCanvas
-from synth.scene.image_folder import RGBA_SUFFIXES, ImageFolder, cached_folder
+from synth.scene.image_folder import ImageFolder, cached_folder
 from synth.scene.occluders import cap, face_mask, glasses, hair, hand, objects, rgba
 from synth.scene.occluders._face import FaceFrame
 
@@ -147,7 +147,7 @@ def sample_occluders(rng: np.random.Generator, image_hw: tuple[int, int], lmk2d_
     out = []
     for kind in chosen:
         if kind == "rgba":
-            folder = rgba_index if rgba_index is not None else cached_folder(cfg.rgba_folder, RGBA_SUFFIXES, "rgba occluder")
+            folder = rgba_index if rgba_index is not None else cached_folder(RGBAFolder, cfg.rgba_folder)
             canvas = rgba.draw(rng, face, hw, folder, cfg.rgba_scale)
         else:
             canvas = _DRAWERS[kind](rng, face, hw)

@@ -3,6 +3,8 @@
 Each lens is a superellipse centred a little below its eye, sized so every landmark of that
 eye lies well inside the frame's inner edge: with clear lenses (opacity <= 0.4) the eyes stay
 visible (not occluded at threshold 0.5), with sunglasses (opacity >= 0.75) they are hidden.
+At strong yaw (beyond ~60 deg, eyes nearly overlapping in the image) the near lens's frame can
+cross the far eye; those points are then (correctly) labelled occluded by the frame.
 """
 
 from __future__ import annotations
@@ -54,17 +56,23 @@ def _glasses(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int], sun
     for idx in _EYES:
         pts = face.lmk[idx]
         eye_half_w = 0.5 * float(np.ptp(pts @ face.right))
-        a = max(eye_half_w * rng.uniform(1.4, 1.75), 0.45 * half_h)
+        a = max(eye_half_w * rng.uniform(1.4, 1.75), 0.25 * half_h)
         lenses.append(_lens(face, pts, a, half_h, e, shift, thick))
     outlines = [superellipse(c, a, b, e, face.right) for c, a, b in lenses]
     (c_r, a_r, b_r), (c_l, a_l, b_l) = lenses
     s = 1.0 if (c_l - c_r) @ face.right >= 0 else -1.0  # +1: right eye on the image's left
     inner_r = c_r + s * a_r * face.right - 0.25 * b_r * face.down
     inner_l = c_l - s * a_l * face.right - 0.25 * b_l * face.down
-    bridge = through(inner_r, 0.5 * (inner_r + inner_l) - 0.12 * half_h * face.down, inner_l, 12)
-    outer_r = c_r - s * a_r * face.right - 0.45 * b_r * face.down
-    outer_l = c_l + s * a_l * face.right - 0.45 * b_l * face.down
-    temples = [np.array([outer_r, face.pt("jaw_00")]), np.array([outer_l, face.pt("jaw_16")])]
+    # The bridge joins the inner edges; when the lenses overlap (strong yaw) it is behind the nose.
+    gap = float((inner_l - inner_r) @ face.right) * s
+    bridge = [through(inner_r, 0.5 * (inner_r + inner_l) - 0.12 * half_h * face.down, inner_l, 12)] if gap > thick else []
+    # Temples run from the lens's outer edge back to the ear (next to jaw_00 / jaw_16); on a
+    # turned head the far temple is behind the head: drawn only when the ear lies outward.
+    temples = []
+    for c, a, b, sign, ear in ((c_r, a_r, b_r, -s, face.pt("jaw_00")), (c_l, a_l, b_l, s, face.pt("jaw_16"))):
+        hinge = c + sign * a * face.right - 0.45 * b * face.down
+        if (ear - hinge) @ (sign * face.right) > 0.5 * thick:
+            temples.append(np.array([hinge, ear]))
 
     canvas = PremulCanvas(hw)
     lens_cover = poly_mask(hw, outlines)
@@ -87,7 +95,7 @@ def _glasses(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int], sun
     if sun and rng.random() < 0.4:
         frame_rgb = _FRAME_RGB[0]
     frame = line_mask(hw, outlines, thick, closed=True)
-    rest = line_mask(hw, [bridge, *temples], thick)
+    rest = line_mask(hw, [*bridge, *temples], thick)
     canvas.paint(np.maximum(frame, rest), frame_rgb)
     return canvas
 

@@ -35,7 +35,7 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
         tip_u = root_u * rng.uniform(0.85, 1.05) + sweep * rng.uniform(0.4, 0.8) + rng.normal(0, 0.05, n_locks) * W
         tip_v = reach * (1.0 - 0.6 * (np.abs(root_u) / (0.55 * W)) ** 2) + rng.normal(0.0, 0.05, n_locks) * H
         t = np.linspace(np.pi, 2 * np.pi, 24)
-        A, B = 0.62 * W, rng.uniform(0.5, 0.7) * H
+        A, B = 0.7 * W, rng.uniform(0.5, 0.7) * H
         dome = face.at(hairline, A * np.cos(t), B * np.sin(t))
         edge = face.at(hairline, np.linspace(A, -A, 12), 0.35 * reach * np.sin(np.linspace(0, np.pi, 12)))
         mass = np.vstack([dome, edge])
@@ -44,18 +44,18 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
                      * light_ramp(hw, hairline, face.down, B, -0.25))
         strands_per_lock = int(rng.integers(8, 16))
     else:  # loose locks from one side, crossing the forehead and eyes
-        n_locks = int(rng.integers(2, 7))
+        n_locks = int(rng.integers(3, 9))
         side = 1.0 if rng.random() < 0.5 else -1.0
         root_u = side * rng.uniform(0.0, 0.5, n_locks) * W
         root_v = rng.uniform(-0.15, 0.05, n_locks) * H
-        tip_u = -side * rng.uniform(0.0, 0.6, n_locks) * W
-        tip_v = to_brows + rng.uniform(-0.05, 0.5, n_locks) * H
-        strands_per_lock = int(rng.integers(4, 10))
+        tip_u = root_u - side * rng.uniform(0.2, 0.8, n_locks) * W
+        tip_v = to_brows + rng.uniform(0.0, 0.6, n_locks) * H
+        strands_per_lock = int(rng.integers(8, 18))
     roots = face.at(hairline, root_u, root_v)
     tips = face.at(hairline, tip_u, tip_v)
     d = tips - roots
     normal = np.stack([-d[:, 1], d[:, 0]], -1)
-    ctrl = 0.5 * (roots + tips) + normal * rng.normal(0.0, 0.2, n_locks)[:, None]
+    ctrl = 0.5 * (roots + tips) + normal * rng.normal(0.0, 0.25, n_locks)[:, None]
     # Strands: the lock's curve with an offset across it (largest mid-way) and a random length.
     n = n_locks * strands_per_lock
     lock = np.repeat(np.arange(n_locks), strands_per_lock)
