@@ -57,14 +57,14 @@ def _cmd_model_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_model_info(args: argparse.Namespace) -> int:
-    from synth.default_model import open_model
+    from synth.model_spec import open_model
 
     print(open_model(args.model).summary())
     return 0
 
 
 def _cmd_model_preview(args: argparse.Namespace) -> int:
-    from synth.default_model import open_model
+    from synth.model_spec import open_model
     from synth.preview import preview_sheet, save_png
 
     model = open_model(args.model)

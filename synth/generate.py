@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from synth.config import dump_yaml
-from synth.default_model import open_model, resolve_model_path
+from synth.model_spec import open_model, resolve_model_path
 from synth.errors import UserError
 from synth.gen_config import GeneratorConfig
 from synth.model_io import model_checksum

@@ -69,19 +69,21 @@ def landmark_visibility(
     col = np.rint(pts[:, 0]).astype(np.int64)
     row = np.rint(pts[:, 1]).astype(np.int64)
     inside = (col >= 0) & (col < w) & (row >= 0) & (row < h) & (pts[:, 2] > 0)
-    padded_depth = np.pad(raster.depth, 1, constant_values=np.inf)
-    padded_tri = np.pad(raster.tri_id, 1, constant_values=-1)
-    r, c = np.clip(row, 0, h - 1), np.clip(col, 0, w - 1)
+    tris = None if vertex_ids is None or triangles is None else np.asarray(triangles)
+    ids = None if tris is None else np.asarray(vertex_ids)[:, None]
     hit = np.zeros(len(pts), dtype=bool)
     covered = np.zeros(len(pts), dtype=bool)
-    for dr in range(3):
-        for dc in range(3):
-            d = padded_depth[r + dr, c + dc]
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            rr, cc = row + dr, col + dc
+            ok = inside & (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            rr, cc = np.where(ok, rr, 0), np.where(ok, cc, 0)
+            d = np.where(ok, raster.depth[rr, cc], np.inf)
             hit |= np.abs(d - pts[:, 2]) <= tol_mm
             covered |= d < pts[:, 2] - tol_mm
-            if vertex_ids is not None and triangles is not None:
-                tri = padded_tri[r + dr, c + dc]
-                own = (np.asarray(triangles)[np.maximum(tri, 0)] == np.asarray(vertex_ids)[:, None]).any(axis=1)
+            if tris is not None:
+                tri = np.where(ok, raster.tri_id[rr, cc], -1)
+                own = (tris[np.maximum(tri, 0)] == ids).any(axis=1)
                 hit |= (tri >= 0) & own & (np.abs(d - pts[:, 2]) <= 4 * tol_mm)
     return inside & (hit | ~covered)
 

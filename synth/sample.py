@@ -100,7 +100,7 @@ class SampleMaker:
 
     @cached_property
     def model(self) -> MorphableModel:
-        from synth.default_model import open_model
+        from synth.model_spec import open_model
 
         return open_model(self.cfg.model)
 
@@ -140,15 +140,18 @@ class SampleMaker:
         bg = srgb_to_linear(sample_background(r_bg, size, size, cfg.background))
         img = linear_to_srgb(out.rgb + bg * (1.0 - out.alpha[..., None]))
 
-        # Landmarks (both conventions) and self-occlusion from the supersampled depth buffer.
+        # Landmarks (both conventions) and self-occlusion from the supersampled depth buffer,
+        # tested once for the landmark vertices and every contour candidate.
         uv_all = project_points(verts_cam.astype(np.float64), K)
         table = contour_table(model)
-        cand_visible = self._depth_visible(verts_cam, table.candidates, model.triangles, out)
-        contour_idx = table.contour_vertices(model, uv_all, R, cand_visible)
+        tested = np.concatenate([model.landmarks68, table.candidates])
+        vis_tested = self._depth_visible(verts_cam, tested, model.triangles, out)
+        vis_self = vis_tested[:NUM_LANDMARKS]
+        contour_idx = table.contour_vertices(model, uv_all, R, vis_tested[NUM_LANDMARKS:])
+        vis_vertex = dict(zip(tested.tolist(), vis_tested.tolist()))
+        vis_contour_self = np.array([vis_vertex[v] for v in contour_idx.tolist()], dtype=bool)
         lmk2d = uv_all[model.landmarks68]
         lmk2d_contour = uv_all[contour_idx]
-        vis_self = self._depth_visible(verts_cam, model.landmarks68, model.triangles, out)
-        vis_contour_self = self._depth_visible(verts_cam, contour_idx, model.triangles, out)
         in_crop = _inside(lmk2d, size)
 
         bbox = np.concatenate([lmk2d.min(0), lmk2d.max(0)])

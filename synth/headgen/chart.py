@@ -104,9 +104,10 @@ def _poisson_kernel(pts, rad, n_fixed, lo, cell, dims, cap):  # pragma: no cover
             store[n_store, 0] = q0
             store[n_store, 1] = p[1]
             store[n_store, 2] = p[2]
-            if count[a, b, c] < cap:
-                grid[a, b, c, count[a, b, c]] = n_store
-                count[a, b, c] += 1
+            if count[a, b, c] >= cap:
+                raise RuntimeError("poisson grid cell overflow")
+            grid[a, b, c, count[a, b, c]] = n_store
+            count[a, b, c] += 1
             n_store += 1
     return keep
 

@@ -23,11 +23,11 @@ from synth.headgen.surface import cast_dirs
 __all__ = ["N_SPOKE", "EarFrame", "Ear", "ear_frame", "build_ear"]
 
 N_SPOKE = 48
-_PROTRUSION_DEG = 20.0
+_PROTRUSION_DEG = 27.0
 _LEAN_BACK_DEG = 14.0
 _SINK = 3.0  # frame origin this far inside the skin (mm)
 # Outline radius (mm) at psi = 0, 45, ..., 315 deg (front, up-front, up, up-back, back, ...).
-_OUTLINE = (7.0, 19.0, 30.0, 28.0, 25.0, 25.0, 33.0, 15.0)
+_OUTLINE = (7.0, 20.0, 31.0, 29.5, 26.5, 26.0, 34.0, 15.0)
 _FRONT_S = (0.0, 0.12, 0.24, 0.36, 0.46, 0.55, 0.64, 0.73, 0.81, 0.88, 0.94, 0.985)
 _BACK_S = (0.985, 0.9, 0.72, 0.48, 0.24)
 

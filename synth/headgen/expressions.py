@@ -27,6 +27,9 @@ from synth.headgen.mesh import mirror_x
 __all__ = ["EXPRESSION_NAMES", "expression_basis", "JAW_OPEN_DEG", "jaw_weight"]
 
 JAW_OPEN_DEG = 18.0
+# Effective hinge of the opening mandible (y, z mm): below the joint, because the condyle
+# also slides forward as the mouth opens, so the jaw angle barely moves.
+_JAW_PIVOT = (-40.0, 0.0)
 _TINY = 0.01  # mm: smaller displacements are stored as 0 (keeps the file small)
 
 
@@ -70,9 +73,9 @@ def _jaw_geo(p: np.ndarray) -> np.ndarray:
     a = ANATOMY
     back = np.clip((80.0 - p[:, 2]) / 84.0, 0.0, 1.0)
     y_split = a.mouth_y + (a.tmj[1] - a.mouth_y) * back
-    width = 5.0 + 22.0 * back
+    width = 24.0 + 16.0 * back
     w = smoothstep(p[:, 1], y_split + 0.5 * width, y_split - 0.5 * width)
-    return w * smoothstep(p[:, 1], -178.0, -122.0) * smoothstep(p[:, 2], -22.0, 5.0)
+    return w * smoothstep(p[:, 1], -178.0, -122.0) * smoothstep(p[:, 2], -15.0, 30.0)
 
 
 def jaw_weight(hm: HeadMesh) -> np.ndarray:
@@ -83,15 +86,18 @@ def jaw_weight(hm: HeadMesh) -> np.ndarray:
     w[hm.groups["teeth_lower"]] = 1.0
     mp = hm.mouth_patch
     g = hm.groups["mouth_patch"]
-    side = np.where(mp.side < 0, 1.0, np.where(mp.side > 0, 0.0, 0.5))
+    # lower lip follows the jaw fully mid-lip, both lips half at the corners (oval opening)
+    ax = np.abs(hm.verts[g, 0]) / ANATOMY.mouth_half_width
+    prof = np.sqrt(np.clip(1.0 - ax ** 2, 0.0, 1.0)) ** 0.7
+    side = 0.5 + 0.5 * prof * np.sign(-mp.side)
     f = np.clip(mp.ring_t - 1.0, 0.0, 1.0)
     w[g] = (1.0 - f) * side + f * w[g]
     return w
 
 
 def _jaw_rotation(hm: HeadMesh, deg: float) -> np.ndarray:
-    pivot = np.array([0.0, ANATOMY.tmj[1], ANATOMY.tmj[2]])
-    return rotation_delta(hm.verts, pivot, (1.0, 0.0, 0.0), np.radians(-deg)) * jaw_weight(hm)[:, None]
+    pivot = np.array([0.0, _JAW_PIVOT[0], _JAW_PIVOT[1]])
+    return rotation_delta(hm.verts, pivot, (1.0, 0.0, 0.0), np.radians(deg)) * jaw_weight(hm)[:, None]
 
 
 # -- lips --------------------------------------------------------------------------------------

@@ -47,8 +47,9 @@ def jaw_outline(verts: np.ndarray, skin: np.ndarray) -> np.ndarray:
         sel = np.abs(ang - a) < 1.0
         if sel.any():
             out.append(idx[sel][np.argmax(rad[sel])])
-    mid = ok & (p[:, 0] == 0.0) & (p[:, 1] < -100.0)
-    out.append(skin[mid][np.argmin(p[mid, 1])])  # menton: lowest midline skin vertex
+    mid = ok & (p[:, 0] == 0.0) & (p[:, 1] < -100.0) & (p[:, 2] > 50.0)
+    # menton: the chin's midline vertex farthest below the outline centre (front of the chin)
+    out.append(skin[mid][np.argmin(p[mid, 1] - 0.35 * p[mid, 2])])
     out = np.array(out, dtype=np.int64)
     return out[np.sort(np.unique(out, return_index=True)[1])]
 

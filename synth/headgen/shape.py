@@ -35,6 +35,7 @@ def _scaled_x(fn, p: np.ndarray, sx: float) -> np.ndarray:
 
 def _cranium(p: np.ndarray) -> np.ndarray:
     d = S.ellipsoid(p, (0.0, 26.0, -8.0), (74.0, 87.0, 97.0))
+    d = S.smin(d, S.ellipsoid(p, (0.0, 52.0, -14.0), (70.0, 61.0, 88.0)), 12.0)  # fuller vault
     # Forehead: a slightly flatter, wider front so the brow line is not a pointed egg.
     d = S.smin(d, S.ellipsoid(p, (0.0, 34.0, 10.0), (66.0, 70.0, 76.0)), 10.0)
     q = _mirror(p)
@@ -61,12 +62,12 @@ _FACE_ROWS = np.array([
     [-66.0,  91.5,  56.0,  62.0,  0.005],
     [-76.0,  87.5,  54.0,  60.0,  0.0045],
     [-88.0,  85.0,  51.0,  57.0,  0.004],
-    [-100.0, 87.0,  46.0,  54.0,  0.004],
-    [-110.0, 85.0,  40.0,  52.0,  0.004],
-    [-118.0, 79.0,  30.0,  48.0,  0.004],
-    [-124.0, 66.0,  16.0,  40.0,  0.003],
+    [-98.0,  87.0,  46.0,  54.0,  0.004],
+    [-107.0, 85.0,  40.0,  52.0,  0.004],
+    [-114.0, 79.0,  30.0,  48.0,  0.004],
+    [-120.0, 66.0,  16.0,  40.0,  0.003],
 ])
-_FACE_Y0, _FACE_Y1 = -127.0, 55.0
+_FACE_Y0, _FACE_Y1 = -123.0, 55.0
 _FACE_SPLINE = CubicSpline(_FACE_ROWS[::-1, 0], _FACE_ROWS[::-1, 1:], bc_type="natural")
 
 
@@ -84,8 +85,8 @@ def _face_cylinder(p: np.ndarray) -> np.ndarray:
 
 def _face_features(q: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Cheekbones, zygomatic arch, chin (left half)."""
-    d = S.smin(d, S.ellipsoid(q, (46.0, -16.0, 54.0), (18.0, 12.0, 20.0)), 12.0)  # cheekbone
-    d = S.smin(d, S.ellipsoid(q, (0.0, -101.0, 75.0), (17.0, 12.0, 12.0)), 8.0)  # chin
+    d = S.smin(d, S.ellipsoid(q, (48.0, -17.0, 50.0), (15.0, 10.0, 18.0)), 12.0)  # cheekbone
+    d = S.smin(d, S.ellipsoid(q, (0.0, -98.0, 75.0), (17.0, 12.0, 12.0)), 8.0)  # chin
     return d
 
 
@@ -107,10 +108,10 @@ def _eye_region(q: np.ndarray, d: np.ndarray) -> np.ndarray:
     brow = S.round_cone(q, (10.0, 17.0, 85.0), (34.0, 21.0, 80.0), 5.0, 5.5)
     brow = S.smin(brow, S.round_cone(q, (34.0, 21.0, 80.0), (54.0, 15.0, 62.0), 5.5, 4.0), 6.0)
     d = S.smin(d, brow, 10.0)
-    socket = S.ellipsoid(q, (c[0] + 0.5, c[1] + 4.0, c[2] + 14.0), (17.0, 12.5, 12.0))
-    d = S.smax(d, -socket, 8.0)
+    socket = S.ellipsoid(q, (c[0] + 0.5, c[1] + 6.0, c[2] + 13.0), (16.5, 11.5, 11.0))
+    d = S.smax(d, -socket, 6.0)
     lid = S.sphere(q, c, a.eye_radius + a.lid_thickness)
-    d = S.smin(d, lid, 7.0)
+    d = S.smin(d, lid, 8.0)
     return d
 
 

@@ -54,6 +54,7 @@ def vertex_spacing(p: np.ndarray) -> np.ndarray:
     """
     x, y, z = np.abs(p[:, 0]), p[:, 1], p[:, 2]
     face = smoothstep(z, 5.0, 40.0) * smoothstep(y, -150.0, -120.0) * smoothstep(y, 70.0, 45.0)
-    h = 6.2 - (6.2 - 2.4) * face
+    h = 5.2 - (5.2 - 2.4) * face
     nose = smoothstep(z, 70.0, 82.0) * smoothstep(x, 24.0, 14.0) * smoothstep(y, -52.0, -44.0) * smoothstep(y, 14.0, 6.0)
-    return h - (2.4 - 1.7) * nose
+    brow = smoothstep(z, 50.0, 65.0) * smoothstep(x, 8.0, 14.0) * smoothstep(x, 62.0, 55.0) * smoothstep(y, 8.0, 14.0) * smoothstep(y, 36.0, 30.0)
+    return h - (2.4 - 1.7) * nose - (2.4 - 1.5) * brow

@@ -1,0 +1,88 @@
+"""Generator throughput: labelled images/s per core, end to end, and scaling to 2 workers.
+
+End to end = sampling, 3DMM evaluation, rendering, labels, occluders, degradations, JPEG
+encoding and the HDF5 write (``synth.generate.generate``). Run by hand:
+
+    python benchmarks/generate_speed.py                       # built-in head
+    python benchmarks/generate_speed.py --ict ../shared/ict-facekit/FaceXModel.tar.xz
+
+Prints one line per (model, size, occluders, workers) with images/s, images/s per worker
+and the peak resident memory of a worker process. Goals (issue 4): on the ICT face + head
+region at 128 px >= 200 images/s per core, at 256 px >= 120/s, near-linear to 2 workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from synth.gen_config import resolve_config
+from synth.generate import generate
+
+NO_OCCLUDERS = [f"occluders.p_{k}=0" for k in ("mask", "glasses", "sunglasses", "hair", "cap", "object", "hand", "rgba")]
+
+
+def _ict_model(src: Path, cache: Path) -> Path:
+    """Import ICT-FaceKit (face + head/neck + eyes, the importer's default parts) once."""
+    from synth.importers import import_model
+    from synth.model_io import save_model
+
+    out = cache / "ict.npz"
+    if out.is_file():
+        return out
+    folder = src
+    if src.is_file():  # the .tar.xz from ../shared
+        with tarfile.open(src) as tar:
+            tar.extractall(cache, filter="data")
+        folder = cache / "FaceXModel"
+    save_model(import_model("ict", folder), out)
+    return out
+
+
+def _run(model: str, size: int, occluders: bool, workers: int, n: int, work: Path) -> tuple[float, float]:
+    overrides = [f"model={model}", f"crop.image_size={size}", "output.shard_size=250"]
+    if not occluders:
+        overrides += NO_OCCLUDERS
+    cfg = resolve_config(overrides=overrides)
+    out = work / f"ds-{size}-{occluders}-{workers}"
+    generate(cfg, out, 8, workers=1, progress=False)  # warm-up: numba caches, model tables
+    shutil.rmtree(out)
+    t0 = time.perf_counter()
+    generate(cfg, out, n, workers=workers, progress=False)
+    dt = time.perf_counter() - t0
+    shutil.rmtree(out)
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN if workers > 1 else resource.RUSAGE_SELF).ru_maxrss / 1024
+    return n / dt, rss_mb
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ict", type=Path, help="ICT-FaceKit FaceXModel folder or its .tar.xz")
+    p.add_argument("-n", type=int, default=400, help="images per measurement")
+    p.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = p.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        models = {"default": "default"}
+        if args.ict:
+            models["ict"] = str(_ict_model(args.ict, work))
+        print(f"{'model':8} {'px':>4} {'occl':>5} {'workers':>7} {'img/s':>8} {'img/s/worker':>13} {'peak RSS MB':>12}")
+        for name, model in models.items():
+            for size in args.sizes:
+                for occ in (False, True):
+                    for w in args.workers:
+                        rate, rss = _run(model, size, occ, w, args.n, work)
+                        print(f"{name:8} {size:4d} {str(occ):>5} {w:7d} {rate:8.1f} {rate / w:13.1f} {rss:12.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The one sample record every reader yields.
+
+Missing labels are explicit: each label has a validity mask, and invalid entries hold
+zeros that must never be read as data.
+
+Symbols: K = 68 landmarks (iBUG order, ``synth.landmarks``).
+Conventions: pixels with the origin at the centre of the top-left pixel; pose in the
+project convention (``synth.geometry``: yaw, pitch, roll in degrees, 300W-LP ``Pose_Para``
+signs; ``rotation`` = R_cam_from_model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from synth.landmarks import NUM_LANDMARKS
+
+__all__ = ["FaceSample", "LandmarkConvention"]
+
+#: "3d": fixed model points projected, hidden ones included (AFLW2000-3D ``pt3d_68``,
+#: 300W-LP, synthetic ``lmk2d``); "2d": jaw on the visible outline (300W, WFLW, synthetic
+#: ``lmk2d_contour``); "sparse": only some points (AFLW 21, CelebA 5) mapped to iBUG indices.
+LandmarkConvention = Literal["3d", "2d", "sparse"]
+
+
+@dataclass
+class FaceSample:
+    """One face with whatever labels its source has.
+
+    Attributes:
+        image: (H, W, 3) uint8 RGB.
+        landmarks: (68, 2) float32 pixels; rows with ``landmark_valid`` False are 0.
+        landmark_valid: (68,) bool, the landmark is labelled.
+        visible: (68,) bool, the landmark is visible (not self-occluded, not covered);
+            meaningful only where ``visible_valid``.
+        visible_valid: (68,) bool, visibility is known.
+        euler_deg: (3,) float32 yaw, pitch, roll in degrees; entries with ``euler_valid``
+            False are 0 (e.g. AFLW crops give yaw only).
+        euler_valid: (3,) bool.
+        rotation: (3, 3) float32 R_cam_from_model, meaningful only if ``rotation_valid``
+            (all three angles known).
+        rotation_valid: bool.
+        bbox: (4,) float32 face box x0, y0, x1, y1 (pixels); meaningful if ``bbox_valid``.
+        bbox_valid: bool.
+        convention: which landmark convention ``landmarks`` follow.
+        source: dataset name (e.g. "aflw2000", "synthetic").
+        name: sample identifier within the source (file name or index).
+    """
+
+    image: np.ndarray
+    landmarks: np.ndarray = field(default_factory=lambda: np.zeros((NUM_LANDMARKS, 2), np.float32))
+    landmark_valid: np.ndarray = field(default_factory=lambda: np.zeros(NUM_LANDMARKS, bool))
+    visible: np.ndarray = field(default_factory=lambda: np.zeros(NUM_LANDMARKS, bool))
+    visible_valid: np.ndarray = field(default_factory=lambda: np.zeros(NUM_LANDMARKS, bool))
+    euler_deg: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
+    euler_valid: np.ndarray = field(default_factory=lambda: np.zeros(3, bool))
+    rotation: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32))
+    rotation_valid: bool = False
+    bbox: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    bbox_valid: bool = False
+    convention: LandmarkConvention = "3d"
+    source: str = ""
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        img = np.asarray(self.image)
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValueError(f"{self.source}/{self.name}: image must be (H, W, 3) uint8 RGB, got {img.shape} {img.dtype}")
+        self.landmarks = np.where(np.asarray(self.landmark_valid, bool)[:, None], np.asarray(self.landmarks, np.float32), 0).astype(np.float32)
+        self.euler_deg = np.where(np.asarray(self.euler_valid, bool), np.asarray(self.euler_deg, np.float32), 0).astype(np.float32)
+
+    def with_(self, **changes) -> "FaceSample":
+        """A copy with some fields replaced (arrays are not copied)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain dict of arrays (for a DataLoader's default collate); strings stay strings."""
+        return {
+            "image": self.image, "landmarks": self.landmarks, "landmark_valid": self.landmark_valid,
+            "visible": self.visible, "visible_valid": self.visible_valid, "euler_deg": self.euler_deg,
+            "euler_valid": self.euler_valid, "rotation": self.rotation, "rotation_valid": np.bool_(self.rotation_valid),
+            "bbox": self.bbox, "bbox_valid": np.bool_(self.bbox_valid), "convention": self.convention,
+            "source": self.source, "name": self.name,
+        }
