@@ -79,6 +79,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from synth.shards import parse_shard_spec
 
     cfg = resolve_config(args.config, args.set, preset=args.preset)
+    if args.print_config:
+        from synth.config import dump_yaml
+
+        print(dump_yaml(cfg), end="")
+        return 0
+    if args.out is None or args.n is None:
+        raise UserError("generate: --out and -n are required (or --print-config)")
     shard = parse_shard_spec(args.shard) if args.shard else (0, 1)
     t0 = time.perf_counter()
     written = generate(cfg, args.out, args.n, workers=args.workers, shard=shard, resume=args.resume,
@@ -148,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--preset", help="pose preset: extreme (default), fullrange, 300wlp-like, frontal")
     gen.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config value, repeatable (e.g. --set crop.image_size=128)")
-    gen.add_argument("--out", required=True, help="output folder for the shards")
-    gen.add_argument("-n", type=int, required=True, help="number of samples in the whole dataset")
+    gen.add_argument("--out", help="output folder for the shards")
+    gen.add_argument("-n", type=int, help="number of samples in the whole dataset")
+    gen.add_argument("--print-config", action="store_true", help="print the resolved config (YAML) and exit")
     gen.add_argument("--workers", type=int, default=1, help="worker processes (output is identical for any number)")
     gen.add_argument("--shard", help="i/K: write only shards j with j %% K == i (for job arrays)")
     gen.add_argument("--resume", action="store_true", help="keep complete shards, redo partial ones")

@@ -286,7 +286,7 @@ def _delaunay_flips(tri: np.ndarray, dirs: np.ndarray, pts: np.ndarray, max_roun
     return tri
 
 
-def _near_loop(pts: np.ndarray, loop: np.ndarray, factor: float = 0.75) -> np.ndarray:
+def _near_loop(pts: np.ndarray, loop: np.ndarray, factor: float = 0.6) -> np.ndarray:
     """(N,) bool: points closer to a segment of the closed ``loop`` (L, 3) than ``factor``
     times that segment's length. Keeping this band empty makes every loop edge a Gabriel
     (hence Delaunay) edge, so the triangulation contains the loop."""

@@ -31,7 +31,7 @@ __all__ = [
     "build_eye_patch", "build_eyeball", "rotate_about_hinge",
 ]
 
-N_SIDE = 24
+N_SIDE = 28
 N_RING = 2 * N_SIDE
 _TUCK = 0.25  # margin sits this far inside the globe surface (mm)
 _A_MED, _A_LAT = -13.4, 11.6  # canthi along e_x (mm); the medial one is off the globe
@@ -41,8 +41,8 @@ _LID_RINGS = (0.07, 0.16, 0.27, 0.40, 0.55, 0.71, 0.86)  # fractions ring 1 -> b
 _TARSUS = (0.34, 0.22)  # share of the lid-to-boundary way the skin hugs the globe (upper, lower)
 _SAC_DEG = (10.0, 25.0, 45.0, 75.0)
 _SAC_DEPTH = (0.8, 2.0, 4.0, 6.0)
-_BOUNDARY_CENTRE = (0.5, 2.0)  # (x, y) offset from the eye centre, mm
-_BOUNDARY_AXES = (21.5, 15.0)  # half width, half height, mm
+_BOUNDARY_CENTRE = (0.5, 0.8)  # (x, y) offset from the eye centre, mm
+_BOUNDARY_AXES = (21.5, 14.5)  # half width, half height, mm
 #: Fraction of the fissure the lower lid rises when the eye closes.
 LOWER_LID_SHARE = 0.22
 
@@ -151,6 +151,10 @@ def _boundary_xy(edge: np.ndarray) -> np.ndarray:
     c, _ = eye_frame()
     cx, cy = c[0] + _BOUNDARY_CENTRE[0], c[1] + _BOUNDARY_CENTRE[1]
     ang = np.arctan2(edge[:, 1] - cy, edge[:, 0] - cx)
+    ang[0] = np.pi  # medial canthus
+    ang = np.unwrap(ang)  # continuous, from pi going clockwise to about -pi
+    # halfway to even spacing, so the loop has no long gaps where the spokes thin out
+    ang = 0.5 * ang + 0.5 * (np.pi - 2.0 * np.pi * np.arange(N_RING) / N_RING)
     return np.column_stack([cx + _BOUNDARY_AXES[0] * np.cos(ang), cy + _BOUNDARY_AXES[1] * np.sin(ang)])
 
 

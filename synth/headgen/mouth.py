@@ -85,6 +85,10 @@ def _boundary_xy() -> np.ndarray:
     b = _border_xy()
     cy = ANATOMY.mouth_y + off
     ang = np.arctan2(b[:, 1] - cy, b[:, 0])
+    ang[0] = np.pi  # right corner (arctan2 may give -pi)
+    ang = np.unwrap(ang)  # continuous, from pi going clockwise to about -pi
+    # halfway to even spacing, so the loop has no long gaps where the spokes thin out
+    ang = 0.5 * ang + 0.5 * (np.pi - 2.0 * np.pi * np.arange(N_RING) / N_RING)
     x = w * np.cos(ang)
     x[np.abs(b[:, 0]) == 0.0] = 0.0
     y = cy + np.where(np.sin(ang) > 0, up, down) * np.sin(ang)

@@ -40,7 +40,7 @@ def brow_band(x_abs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The brow runs from |x| = 13 mm (head) over a peak two thirds out to |x| = 57 mm (tail).
     """
     t = np.clip((x_abs - 13.0) / 44.0, 0.0, 1.0)
-    centre = 17.5 + 16.0 * t - 13.0 * t ** 2.2
+    centre = 19.5 + 14.0 * t - 11.0 * t ** 2.2
     half = np.where((x_abs >= 13.0) & (x_abs <= 57.0), 4.6 - 1.8 * t - 1.6 * t ** 3, 0.0)
     return centre, half
 

@@ -113,3 +113,17 @@ def test_inspect_merge_and_preview(reference, tmp_path):
     assert "yaw" in report and "visibility" in report
     synth("preview", str(reference), str(tmp_path / "sheet.png"), "-n", "6")
     assert (tmp_path / "sheet.png").stat().st_size > 10_000
+
+
+def test_schema_doc_lists_every_sample_field():
+    from synth.gen_config import resolve_config
+    from synth.morphable import MorphableModel
+    from synth.sample import sample_fields
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "hdf5-schema.md").read_text()
+    cfg = resolve_config(overrides=["output.save_mask=true", "output.save_depth=true"])
+    model = MorphableModel.__new__(MorphableModel)  # only sizes are read by sample_fields
+    object.__setattr__(model, "id_basis", np.zeros((3, 1, 3), np.float32))
+    object.__setattr__(model, "expr_basis", np.zeros((2, 1, 3), np.float32))
+    missing = [f.name for f in sample_fields(cfg, model) if f"| `{f.name}` |" not in doc]
+    assert not missing, f"docs/hdf5-schema.md lacks {missing}"

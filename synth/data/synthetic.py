@@ -1,0 +1,205 @@
+"""``SyntheticDataset``: the generator's HDF5 output (shard folder, one shard or a merged file) as FaceSamples.
+
+Symbols: N samples, J shard files, K = 68 landmarks.
+
+Fields read (``synth.sample.sample_fields``): ``image``; ``lmk2d`` + ``visible`` (convention
+"3d") or ``lmk2d_contour`` + ``visible_contour`` (convention "2d"); ``rotation``,
+``euler_deg``, ``bbox``, ``index``. Everything is labelled in a synthetic sample, so every
+validity mask is True.
+
+Worker safety: the dataset holds *paths* until the first ``__getitem__``; then each process
+opens its own h5py handles (one per file, kept open) and reopens them when it finds itself
+in a new process (a DataLoader worker forked after the parent had read). Handles are
+never pickled, never shared across a fork, and inherited ones are left alone (not closed)
+in the child. One sample's image is one HDF5 chunk (raw codecs) or one entry of a
+variable-length dataset (jpeg/png), so a read touches one chunk per field.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import numpy as np
+from torch.utils.data import Dataset
+
+from synth.data.record import FaceSample
+from synth.errors import UserError
+from synth.landmarks import NUM_LANDMARKS
+
+__all__ = ["SyntheticDataset", "SYNTHETIC_FIELDS"]
+
+#: convention -> (landmark field, visibility field)
+_CONVENTION_FIELDS = {"3d": ("lmk2d", "visible"), "2d": ("lmk2d_contour", "visible_contour")}
+#: every field this reader needs (for either convention)
+SYNTHETIC_FIELDS = ("image", "lmk2d", "lmk2d_contour", "visible", "visible_contour", "rotation",
+                    "euler_deg", "bbox", "index")
+#: h5py raw-data chunk cache per open dataset: holds the ~64 KiB label chunks of a few
+#: recently read blocks (h5py's default 1 MiB would also do; images are one chunk each).
+_CHUNK_CACHE_BYTES = 4 * 1024 * 1024
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - h5py is a hard dependency of the project
+        raise ImportError("SyntheticDataset needs h5py: pip install h5py") from None
+    return h5py
+
+
+def _resolve_files(path: Path) -> list[Path]:
+    """The shard files of ``path`` (a folder of shards, one shard, or a merged file)."""
+    if path.is_dir():
+        from synth.shard_check import check_shards
+
+        return list(check_shards(path).paths)  # raises, naming a missing/partial/bad shard
+    if path.is_file():
+        return [path]
+    raise UserError(f"{path}: no such file or folder (expected a shard folder, a shard-*.h5 or a merged .h5)")
+
+
+class SyntheticDataset(Dataset):
+    """A ``torch.utils.data.Dataset`` of ``FaceSample`` over a generated dataset.
+
+    Args:
+        path: a folder of ``shard-*-of-*.h5`` files (all shards must be present and
+            complete), one shard file, or a merged file (``synth.shards.merge_shards``).
+        convention: ``"3d"`` (``lmk2d``, ``visible``: fixed model points, hidden ones
+            included) or ``"2d"`` (``lmk2d_contour``, ``visible_contour``: the jaw follows the
+            visible outline, as 300W / WFLW annotate).
+        transform: optional ``FaceSample -> anything`` applied in ``__getitem__`` (crop,
+            augmentation, ``FaceSample.to_dict`` for the default collate).
+        source: the ``FaceSample.source`` name.
+
+    ``__getitem__(i)`` returns sample i in file order (global index ``i`` of a full dataset);
+    ``FaceSample.name`` is the stored global ``index``. Landmarks, bbox: crop pixels, origin
+    at the top-left pixel's centre; euler_deg: yaw, pitch, roll (``synth.geometry``).
+    """
+
+    def __init__(self, path: str | Path, convention: Literal["3d", "2d"] = "3d", *,
+                 transform: Callable[[FaceSample], Any] | None = None, source: str = "synthetic") -> None:
+        if convention not in _CONVENTION_FIELDS:
+            raise ValueError(f"convention must be one of {sorted(_CONVENTION_FIELDS)}, got {convention!r}")
+        self.path = Path(path)
+        self.convention = convention
+        self.transform = transform
+        self.source = source
+        self.files = _resolve_files(self.path)
+        lengths = []
+        h5py = _h5py()
+        for p in self.files:  # opened and closed here: no handle survives into a fork
+            try:
+                with h5py.File(p, "r") as f:
+                    missing = [k for k in SYNTHETIC_FIELDS if k not in f]
+                    if missing:
+                        raise UserError(f"{p}: not a facesynth synthetic dataset, missing fields {missing}; "
+                                        f"expected {list(SYNTHETIC_FIELDS)}")
+                    lengths.append(len(f["index"]))
+            except OSError as e:
+                raise UserError(f"{p}: cannot open as HDF5 ({str(e).splitlines()[0]})") from None
+        self._starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64).tolist()
+        self._handles: list[Any] | None = None
+        self._pid: int | None = None
+
+    # -- pickling / worker safety -------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_handles"], state["_pid"] = None, None  # paths only; each process opens its own
+        state.pop("_inherited", None)
+        return state
+
+    def _datasets(self) -> list[dict[str, Any]]:
+        """This process's open datasets, one dict per file (opened on first use per process)."""
+        pid = os.getpid()
+        if self._handles is None or self._pid != pid:
+            # A handle inherited across fork is dropped without closing (the parent owns it).
+            if self._handles is not None:
+                self.__dict__.setdefault("_inherited", []).append(self._handles)
+            h5py = _h5py()
+            lmk_name, vis_name = _CONVENTION_FIELDS[self.convention]
+            handles = []
+            for p in self.files:
+                f = h5py.File(p, "r", rdcc_nbytes=_CHUNK_CACHE_BYTES)
+                handles.append({"file": f, "image": f["image"], "lmk": f[lmk_name], "vis": f[vis_name],
+                                "rotation": f["rotation"], "euler_deg": f["euler_deg"], "bbox": f["bbox"],
+                                "index": f["index"],
+                                "raw": f["image"].attrs.get("codec", "raw-lzf") in ("raw-lzf", "raw-gzip")})
+            self._handles, self._pid = handles, pid
+        return self._handles
+
+    def close(self) -> None:
+        """Close this process's handles (they reopen on the next read)."""
+        if self._handles is not None and self._pid == os.getpid():
+            for h in self._handles:
+                h["file"].close()
+        self._handles, self._pid = None, None
+
+    # -- Dataset protocol --------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def _locate(self, i: int) -> tuple[int, int]:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"sample index {i} out of range for a dataset of {n}")
+        i = i % n
+        j = bisect.bisect_right(self._starts, i) - 1
+        return j, i - self._starts[j]
+
+    def read(self, i: int) -> FaceSample:
+        """Sample ``i`` as a FaceSample, without ``transform``."""
+        j, row = self._locate(int(i))
+        d = self._datasets()[j]
+        if d["raw"]:
+            image = d["image"][row]
+        else:
+            from synth.schema import decode_image
+
+            image = decode_image(d["image"][row], d["image"].attrs["image_shape"])
+        if image.ndim == 2 or image.shape[2] == 1:
+            image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
+        vis = d["vis"][row]
+        ones = np.ones(NUM_LANDMARKS, bool)
+        return FaceSample(
+            image=image,
+            landmarks=d["lmk"][row],
+            landmark_valid=ones,
+            visible=vis,
+            visible_valid=ones.copy(),
+            euler_deg=d["euler_deg"][row],
+            euler_valid=np.ones(3, bool),
+            rotation=d["rotation"][row],
+            rotation_valid=True,
+            bbox=d["bbox"][row],
+            bbox_valid=True,
+            convention=self.convention,
+            source=self.source,
+            name=str(int(d["index"][row])),
+        )
+
+    def __getitem__(self, i: int) -> Any:
+        sample = self.read(i)
+        return self.transform(sample) if self.transform is not None else sample
+
+    def read_field(self, name: str) -> np.ndarray:
+        """A whole label field, (N, *shape), e.g. ``euler_deg`` for yaw-balanced sampling.
+
+        Opens and closes its own handles (safe to call in the main process before forking).
+        """
+        h5py = _h5py()
+        parts = []
+        for p in self.files:
+            with h5py.File(p, "r") as f:
+                if name not in f:
+                    raise KeyError(f"{p}: no field {name!r}; have {sorted(f)}")
+                parts.append(f[name][:])
+        return np.concatenate(parts)
+
+    def yaw_deg(self) -> np.ndarray:
+        """(N,) float32 yaw labels in degrees (all known), for ``synth.data.mixing``."""
+        return self.read_field("euler_deg")[:, 0].astype(np.float32)
+
+    def __repr__(self) -> str:
+        return f"SyntheticDataset({str(self.path)!r}, convention={self.convention!r}, n={len(self)}, files={len(self.files)})"
