@@ -42,3 +42,28 @@ def ict_import(ict_dir):
     t0 = time.perf_counter()
     model = import_model("ict", ict_dir)
     return model, time.perf_counter() - t0
+
+
+def _tiny_model(**overrides):
+    """An 8-vertex cube 'head' with 2 identity and 2 expression modes (fields overridable)."""
+    import numpy as np
+
+    from synth.morphable import MorphableModel, region_id
+
+    v = np.array([[x, y, z] for x in (-50, 50) for y in (-60, 60) for z in (-50, 50)], dtype=np.float32)
+    f = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
+                  [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
+    rng = np.random.default_rng(0)
+    kw = dict(
+        mean_shape=v, triangles=f, id_basis=rng.normal(size=(2, 8, 3)), expr_basis=rng.normal(size=(2, 8, 3)),
+        expr_range=[[0, 1], [-1, 1]], landmarks68=np.arange(68) % 8, contour_right=[0, 1], contour_left=[4, 5],
+        vertex_region=np.full(8, region_id("skin")), expr_names=("jawOpen", "smile"), meta={"name": "cube"},
+    )
+    kw.update(overrides)
+    return MorphableModel(**kw)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """Factory: ``tiny_model(**overrides) -> MorphableModel`` (a cube, for format tests)."""
+    return _tiny_model

@@ -7,25 +7,9 @@ import pytest
 
 from synth.errors import UserError
 from synth.model_io import load_model, save_model
-from synth.morphable import MorphableModel, region_id
 
 
-def tiny_model(**overrides) -> MorphableModel:
-    """An 8-vertex cube 'head' with 2 identity and 2 expression modes."""
-    v = np.array([[x, y, z] for x in (-50, 50) for y in (-60, 60) for z in (-50, 50)], dtype=np.float32)
-    f = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
-                  [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
-    rng = np.random.default_rng(0)
-    kw = dict(
-        mean_shape=v, triangles=f, id_basis=rng.normal(size=(2, 8, 3)), expr_basis=rng.normal(size=(2, 8, 3)),
-        expr_range=[[0, 1], [-1, 1]], landmarks68=np.arange(68) % 8, contour_right=[0, 1], contour_left=[4, 5],
-        vertex_region=np.full(8, region_id("skin")), expr_names=("jawOpen", "smile"), meta={"name": "cube"},
-    )
-    kw.update(overrides)
-    return MorphableModel(**kw)
-
-
-def test_round_trip_preserves_every_field(tmp_path):
+def test_round_trip_preserves_every_field(tmp_path, tiny_model):
     m = tiny_model(uv=np.zeros((8, 2)), albedo_mean=np.full((8, 3), 0.5), albedo_basis=np.ones((1, 8, 3)))
     m2 = load_model(save_model(m, tmp_path / "m.npz"))
     for key in ("mean_shape", "triangles", "id_basis", "expr_basis", "expr_range", "landmarks68",
@@ -34,13 +18,13 @@ def test_round_trip_preserves_every_field(tmp_path):
     assert m2.expr_names == ("jawOpen", "smile") and m2.meta["name"] == "cube"
 
 
-def test_half_precision_round_trip_is_close(tmp_path):
+def test_half_precision_round_trip_is_close(tmp_path, tiny_model):
     m = tiny_model()
     m2 = load_model(save_model(m, tmp_path / "m.npz", half=True))
     np.testing.assert_allclose(m2.id_basis, m.id_basis, rtol=1e-3, atol=1e-3)
 
 
-def test_shape_is_mean_plus_weighted_bases():
+def test_shape_is_mean_plus_weighted_bases(tiny_model):
     m = tiny_model()
     v = m.shape(id_weights=[1.0, -2.0], expr_weights=[0.5])
     np.testing.assert_allclose(v, m.mean_shape + m.id_basis[0] - 2 * m.id_basis[1] + 0.5 * m.expr_basis[0], atol=1e-5)
@@ -59,12 +43,12 @@ def test_shape_is_mean_plus_weighted_bases():
         ({"id_basis": np.zeros((2, 7, 3))}, "id_basis must be"),
     ],
 )
-def test_invalid_models_are_rejected_with_the_field_named(overrides, message):
+def test_invalid_models_are_rejected_with_the_field_named(overrides, message, tiny_model):
     with pytest.raises(UserError, match=message):
         tiny_model(**overrides)
 
 
-def test_bad_files_name_the_file_and_the_problem(tmp_path):
+def test_bad_files_name_the_file_and_the_problem(tmp_path, tiny_model):
     with pytest.raises(UserError, match="no such file"):
         load_model(tmp_path / "missing.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
@@ -82,7 +66,7 @@ def test_bad_files_name_the_file_and_the_problem(tmp_path):
         load_model(tmp_path / "badidx.npz")
 
 
-def test_save_is_atomic_no_partial_file_left(tmp_path, monkeypatch):
+def test_save_is_atomic_no_partial_file_left(tmp_path, monkeypatch, tiny_model):
     def boom(*a, **k):
         raise OSError("disk full")
 
