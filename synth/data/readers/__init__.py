@@ -122,6 +122,7 @@ class FaceReader(Dataset):
         self.skip_bad = bool(skip_bad)
         self.num_skipped = 0
         self._items: list = []
+        self._unreadable: set[int] = set()  # indices whose image failed (skip_bad), not retried
 
     # -- to implement ---------------------------------------------------------------
     def _load(self, i: int) -> FaceSample:  # pragma: no cover - abstract
@@ -144,12 +145,16 @@ class FaceReader(Dataset):
             raise IndexError(f"index {i} out of range for {type(self).__name__} of length {n}")
         i = int(i) % n
         for k in range(n):
+            j = (i + k) % n
+            if j in self._unreadable:
+                continue
             try:
-                return self._load((i + k) % n)
+                return self._load(j)
             except UserError as e:
                 if not self.skip_bad:
                     raise
                 logger.warning("skipping: %s", e)
+                self._unreadable.add(j)
                 self.num_skipped += 1
         raise UserError(f"{self.root}: no readable sample in {type(self).__name__} (all {n} failed)")
 
