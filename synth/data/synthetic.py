@@ -60,6 +60,41 @@ def _resolve_files(path: Path) -> list[Path]:
     raise UserError(f"{path}: no such file or folder (expected a shard folder, a shard-*.h5 or a merged .h5)")
 
 
+class _VlenRowReader:
+    """One row of a variable-length uint8 dataset via h5py's low-level API (~2x faster than ``dset[i]``)."""
+
+    def __init__(self, dset: Any) -> None:
+        from h5py import h5s, h5t
+
+        self.dset = dset
+        self._fspace = dset.id.get_space()
+        self._mspace = h5s.create_simple((1,))
+        self._mtype = h5t.py_create(dset.dtype)
+        self._out = np.empty(1, dtype=object)
+
+    def read(self, row: int) -> np.ndarray:
+        self._fspace.select_hyperslab((row,), (1,))
+        self.dset.id.read(self._mspace, self._fspace, self._out, mtype=self._mtype)
+        return self._out[0]
+
+
+def _decode_rgb(data: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """Encoded (jpeg/png) bytes -> RGB. Same result as ``synth.schema.decode_image``, which this
+    bypasses only for speed: OpenCV decodes straight to RGB (no channel-reversing copy)."""
+    import cv2
+
+    flag = getattr(cv2, "IMREAD_COLOR_RGB", None)
+    if flag is None or len(image_shape) != 3 or image_shape[2] != 3:
+        from synth.schema import decode_image
+
+        return decode_image(data, image_shape)
+    img = cv2.imdecode(np.asarray(data, np.uint8), flag)
+    if img is None or img.shape != tuple(image_shape):
+        raise UserError(f"encoded image ({np.asarray(data).size} bytes) decodes to "
+                        f"{None if img is None else img.shape}, expected {tuple(image_shape)}; corrupt data?")
+    return img
+
+
 class SyntheticDataset(Dataset):
     """A ``torch.utils.data.Dataset`` of ``FaceSample`` over a generated dataset.
 
@@ -122,10 +157,12 @@ class SyntheticDataset(Dataset):
             handles = []
             for p in self.files:
                 f = h5py.File(p, "r", rdcc_nbytes=_CHUNK_CACHE_BYTES)
-                handles.append({"file": f, "image": f["image"], "lmk": f[lmk_name], "vis": f[vis_name],
-                                "rotation": f["rotation"], "euler_deg": f["euler_deg"], "bbox": f["bbox"],
-                                "index": f["index"],
-                                "raw": f["image"].attrs.get("codec", "raw-lzf") in ("raw-lzf", "raw-gzip")})
+                image = f["image"]
+                raw = image.attrs.get("codec", "raw-lzf") in ("raw-lzf", "raw-gzip")
+                handles.append({"file": f, "image": image if raw else _VlenRowReader(image),
+                                "image_shape": tuple(int(v) for v in image.attrs.get("image_shape", image.shape[1:])),
+                                "lmk": f[lmk_name], "vis": f[vis_name], "rotation": f["rotation"],
+                                "euler_deg": f["euler_deg"], "bbox": f["bbox"], "index": f["index"], "raw": raw})
             self._handles, self._pid = handles, pid
         return self._handles
 
@@ -152,12 +189,7 @@ class SyntheticDataset(Dataset):
         """Sample ``i`` as a FaceSample, without ``transform``."""
         j, row = self._locate(int(i))
         d = self._datasets()[j]
-        if d["raw"]:
-            image = d["image"][row]
-        else:
-            from synth.schema import decode_image
-
-            image = decode_image(d["image"][row], d["image"].attrs["image_shape"])
+        image = d["image"][row] if d["raw"] else _decode_rgb(d["image"].read(row), d["image_shape"])
         if image.ndim == 2 or image.shape[2] == 1:
             image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
         vis = d["vis"][row]
