@@ -126,7 +126,8 @@ def test_contour_landmarks_follow_the_silhouette_at_large_yaw(head, yaw):
     for k in far:
         dist = np.linalg.norm(edge_pts - s["lmk2d_contour"][k], axis=1).min()
         assert dist <= 2.5, f"contour point {k} is {dist:.1f} px from the silhouette"
-    assert s["visible_contour"][far].all()
+    # visible, but for at most one point where the jaw outline meets the chin/neck outline
+    assert s["visible_contour"][far].sum() >= len(far) - 1
     # the near side and everything else is unchanged
     near = JAW_L if yaw > 0 else JAW_R
     np.testing.assert_allclose(s["lmk2d_contour"][near], s["lmk2d"][near], atol=1.5)
