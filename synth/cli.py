@@ -12,6 +12,7 @@ values. User mistakes exit with status 2 and one line on stderr (``synth.errors`
     synth check DIR [--deep]
     synth inspect PATH
     synth preview PATH OUT.png [-n 24]
+    synth data inspect KIND PATH [--sheet OUT.png]
 """
 
 from __future__ import annotations
@@ -125,6 +126,17 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_inspect(args: argparse.Namespace) -> int:
+    from synth.data.inspect import describe, open_any, sample_sheet
+    from synth.preview import save_png
+
+    ds = open_any(args.kind, args.path)
+    print(describe(ds, n_stats=args.stats))
+    if args.sheet:
+        print(f"wrote {save_png(args.sheet, sample_sheet(ds, n=args.n, seed=args.seed))}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``synth`` argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(prog="synth", description="facesynth stage 1: 3DMMs and synthetic labelled faces.")
@@ -182,6 +194,17 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--columns", type=int, default=6)
     pv.add_argument("--seed", type=int, default=0)
     pv.set_defaults(func=_cmd_preview)
+
+    data = sub.add_parser("data", help="training datasets of any supported format")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
+    di = dsub.add_parser("inspect", help="what a dataset holds, and a contact sheet with its labels")
+    di.add_argument("kind", help="synthetic, aflw2000, 300w_lp, ibug, wflw, celeba, aflw_crops, image_folder")
+    di.add_argument("path", help="dataset folder (or synthetic shard folder / file)")
+    di.add_argument("--sheet", help="write a contact sheet PNG here")
+    di.add_argument("-n", type=int, default=24, help="samples on the sheet")
+    di.add_argument("--stats", type=int, default=500, help="samples read for the statistics")
+    di.add_argument("--seed", type=int, default=0)
+    di.set_defaults(func=_cmd_data_inspect)
     return p
 
 

@@ -1,7 +1,8 @@
 """Contact sheets of a synthetic dataset: images with landmarks and pose axes drawn.
 
 Landmarks: green = visible, red = hidden by the head, orange = under an occluder (3D
-convention), small cyan dots = the 2D contour jaw points where they differ. Pose axes from
+convention), small cyan dots = the 2D contour jaw points where they differ; unlabelled
+points (``lmk_valid`` False) are not drawn. Pose axes from
 the head origin (camera frame, projected with the crop intrinsics): model x (toward the
 subject's left) red, y (up) green, z (out of the face) blue; the text line gives
 yaw/pitch/roll in degrees.
@@ -32,23 +33,34 @@ def draw_sample(image: np.ndarray, labels: dict[str, np.ndarray], axis_mm: float
     def pt(p: np.ndarray) -> tuple[int, int]:  # pixel centre convention -> scaled, 2 fractional bits
         return int(round(((p[0] + 0.5) * scale - 0.5) * 4)), int(round(((p[1] + 0.5) * scale - 0.5) * 4))
 
+    lmk = labels["lmk2d"]
+    valid = labels.get("lmk_valid", np.ones(len(lmk), bool))
     if "rotation" in labels and "translation_mm" in labels and "intrinsics" in labels:
         R, t, K = labels["rotation"].astype(np.float64), labels["translation_mm"].astype(np.float64), labels["intrinsics"].astype(np.float64)
         ends = project_points(np.vstack([t, t + axis_mm * R.T]), K)
+    elif "rotation" in labels and valid.any():  # no camera: orthographic axes at the face centre
+        R = labels["rotation"].astype(np.float64)
+        lo, hi = lmk[valid].min(0), lmk[valid].max(0)
+        centre, length = (lo + hi) / 2, 0.5 * float(max(hi - lo))
+        ends = np.vstack([centre, centre + length * np.column_stack([R[0], -R[1]])])  # image v is down
+    else:
+        ends = None
+    if ends is not None:
         for k, color in enumerate(((230, 40, 40), (40, 200, 40), (60, 90, 255))):
             cv2.line(img, pt(ends[0]), pt(ends[k + 1]), color, 2, cv2.LINE_AA, shift=2)
-    lmk = labels["lmk2d"]
     vis = labels.get("visible", np.ones(len(lmk), bool))
     occ = labels.get("occluded", np.zeros(len(lmk), bool))
     if "lmk2d_contour" in labels:
         moved = np.linalg.norm(labels["lmk2d_contour"] - lmk, axis=1) > 0.5
         for p in labels["lmk2d_contour"][moved]:
             cv2.circle(img, pt(p), 4, _CONTOUR, -1, cv2.LINE_AA, shift=2)
-    for p, v, o in zip(lmk, vis, occ):
-        cv2.circle(img, pt(p), 6, _VISIBLE if v else (_OCC if o else _SELF), -1, cv2.LINE_AA, shift=2)
+    for p, v, o, ok in zip(lmk, vis, occ, valid):
+        if ok:
+            cv2.circle(img, pt(p), 6, _VISIBLE if v else (_OCC if o else _SELF), -1, cv2.LINE_AA, shift=2)
     if "euler_deg" in labels:
-        y, p, r = labels["euler_deg"]
-        cv2.putText(img, f"y{y:.0f} p{p:.0f} r{r:.0f}", (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (255, 255, 255), 1, cv2.LINE_AA)
+        known = labels.get("euler_valid", np.ones(3, bool))
+        text = " ".join(f"{c}{a:.0f}" if k else f"{c}?" for c, a, k in zip("ypr", labels["euler_deg"], known))
+        cv2.putText(img, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (255, 255, 255), 1, cv2.LINE_AA)
     return img
 
 
