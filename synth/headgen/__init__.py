@@ -30,7 +30,7 @@ def _cylindrical_uv(verts: np.ndarray) -> np.ndarray:
 
 
 def build_default_head() -> MorphableModel:
-    """Build the default head model (about 11k vertices, 24 identity and 41 expression modes).
+    """Build the default head model (about 13k vertices, 23 identity and 41 expression modes).
 
     Returns:
         A ``MorphableModel`` in the project's model frame (mm; x to the subject's left,

@@ -8,7 +8,7 @@ itself (``HeadMesh.twin``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from synth.headgen import mouth as MO
 from synth.headgen import teeth as TE
 from synth.headgen.mesh import MeshBuilder, orient_like
 from synth.headgen.surface import approx_surface, cast_dirs, vertex_spacing
+from synth.morphable import region_id
 
 __all__ = ["HeadMesh", "assemble"]
 
@@ -45,19 +46,11 @@ class HeadMesh:
     mouth_patch: MO.MouthPatch
     chart_loops: tuple[np.ndarray, ...]
     ear_frame: EA.EarFrame
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _hole_test(p: np.ndarray) -> np.ndarray:
     """True for approximate skin points inside the eye or mouth patch areas."""
-    c, _ = EY.eye_frame()
-    x, y, z = np.abs(p[:, 0]), p[:, 1], p[:, 2]
-    (ex, ey), (ax, ay) = EY._BOUNDARY_CENTRE, EY._BOUNDARY_AXES
-    eye = (((x - c[0] - ex) / ax) ** 2 + ((y - c[1] - ey) / ay) ** 2 < 1.0) & (z > 30.0)
-    w, up, down, off = MO._BOUNDARY
-    cy = MO.ANATOMY.mouth_y + off
-    mouth = ((x / w) ** 2 + ((y - cy) / np.where(y > cy, up, down)) ** 2 < 1.0) & (z > 40.0)
-    return eye | mouth
+    return EY.orbit_contains(p) | MO.perioral_contains(p)
 
 
 def _patch_tris(tris: np.ndarray, n_ring: int, loop: np.ndarray) -> np.ndarray:
@@ -66,6 +59,7 @@ def _patch_tris(tris: np.ndarray, n_ring: int, loop: np.ndarray) -> np.ndarray:
 
 
 def assemble() -> HeadMesh:
+    """Build every part of the mean head and stitch the skin parts along the chart loops."""
     eye_dirs = EY.eye_boundary_dirs()
     mouth_dirs = MO.mouth_boundary_dirs()
     chart = CH.build_chart(approx_surface, vertex_spacing, [eye_dirs], [mouth_dirs], _hole_test)
@@ -73,28 +67,27 @@ def assemble() -> HeadMesh:
     chart_verts = cast_dirs(chart.dirs)
     b.add("chart", chart_verts, chart.triangles, "skin", chart.twin)
     loop_l, loop_r, loop_m = chart.loops
+    chart_ref = -1 - chart.triangles  # chart triangles in the builder's global-index convention
     # -- lids ----------------------------------------------------------------------------------
     patch = EY.build_eye_patch(chart_verts[loop_l])
     tl = _patch_tris(patch.triangles, EY.N_RING, loop_l)
-    tl = orient_like(tl, np.where(chart.triangles >= 0, -1 - chart.triangles, 0))
+    tl = orient_like(tl, chart_ref)
     tr = _patch_tris(patch.triangles, EY.N_RING, loop_r)[:, ::-1]
-    tr = orient_like(tr, np.where(chart.triangles >= 0, -1 - chart.triangles, 0))
-    eye_l, eye_r = b.add_mirrored("eye_patch", patch.verts, tl, "eyelids", tris_right=tr)
+    tr = orient_like(tr, chart_ref)
+    b.add_mirrored("eye_patch", patch.verts, tl, "eyelids", tris_right=tr)
     # -- lips and pouch ------------------------------------------------------------------------
     mp = MO.build_mouth_patch(chart_verts[loop_m])
     tm = _patch_tris(mp.triangles, MO.N_RING, loop_m)
-    tm = orient_like(tm, np.where(chart.triangles >= 0, -1 - chart.triangles, 0))
+    tm = orient_like(tm, chart_ref)
     mir = MO.spoke_mirror()
     twin_m = np.where(mp.spoke >= 0, np.arange(len(mp.spoke)) - mp.spoke + mir[np.maximum(mp.spoke, 0)], np.arange(len(mp.spoke)))
     b.add("mouth_patch", mp.verts, tm, "skin", twin_m)
     # -- eyeballs, teeth, ears -----------------------------------------------------------------
     ev, et, iris = EY.build_eyeball()
-    ball_l, ball_r = b.add_mirrored("eyeball", ev, et, np.where(iris, 8, 7))
+    b.add_mirrored("eyeball", ev, et, np.where(iris, region_id("iris"), region_id("sclera")))
     teeth = TE.build_teeth()
     for name, part in (("teeth_upper", teeth.upper), ("teeth_lower", teeth.lower)):
         b.add(name, part.verts, part.triangles, "teeth", part.twin)
     ear = EA.build_ear()
     b.add_mirrored("ear", ear.verts, ear.triangles, "ears")
-    tris = b.triangles
-    groups = dict(b.groups)
-    return HeadMesh(b.verts, tris, b.region, b.twin, groups, patch, mp, chart.loops, ear.frame)
+    return HeadMesh(b.verts, b.triangles, b.region, b.twin, dict(b.groups), patch, mp, chart.loops, ear.frame)

@@ -147,9 +147,8 @@ def build_chart(
         spacing_of: maps (N, 3) skin points to the wanted vertex spacing (N,) in mm.
         loops_left: closed loops on the subject's left, each (L, 3) unit directions with
             x > 0; each is mirrored to a right-side loop (listed after all left loops).
-        loops_sym: closed loops symmetric about x = 0, each (L, 3) with ``L`` even, vertex
-            ``L / 4`` and ``3 L / 4``... (any order) whose mirror is the same loop; their
-            mirror pairs are found by matching.
+        loops_sym: closed loops that are their own mirror image, each (L, 3): points on the
+            midline have x == 0.0 exactly and the others come in exact (x, -x) pairs.
         hole_test: (N, 3) approximate skin points -> (N,) bool, True inside a hole (no
             candidate is placed there).
 
@@ -191,7 +190,6 @@ def build_chart(
     fixed_pts = surface_of(fixed)
     all_pts = np.concatenate([fixed_pts, pts])
     rad = spacing_of(all_pts)
-    rad[: len(fixed)] = np.maximum(rad[: len(fixed)], 0.0)
     keep = _poisson_select(all_pts, rad, len(fixed))
     all_dirs = np.concatenate([fixed, cands])[keep]
     on_mid = all_dirs[:, 0] == 0.0

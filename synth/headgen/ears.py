@@ -25,7 +25,7 @@ __all__ = ["N_SPOKE", "EarFrame", "Ear", "ear_frame", "build_ear"]
 N_SPOKE = 48
 _PROTRUSION_DEG = 27.0
 _LEAN_BACK_DEG = 14.0
-_SINK = 3.0  # frame origin this far inside the skin (mm)
+_SINK = 0.8  # frame origin this far inside the skin (mm)
 # Outline radius (mm) at psi = 0, 45, ..., 315 deg (front, up-front, up, up-back, back, ...).
 _OUTLINE = (7.0, 20.0, 31.0, 29.5, 26.5, 26.0, 34.0, 15.0)
 _FRONT_S = (0.0, 0.12, 0.24, 0.36, 0.46, 0.55, 0.64, 0.73, 0.81, 0.88, 0.94, 0.985)
@@ -85,16 +85,18 @@ def _front_height(s: np.ndarray, psi: np.ndarray) -> np.ndarray:
     lobe = np.exp(-((np.mod(psi, 2 * np.pi) - np.radians(270.0)) / np.radians(32.0)) ** 2)
     front = np.exp(-((np.angle(np.exp(1j * psi))) / np.radians(40.0)) ** 2)  # near the face
     relief = 1.0 - 0.85 * lobe
-    concha = -7.5 * np.clip(1.0 - s / 0.42, 0.0, 1.0) ** 1.6 * relief * (1.0 - 0.5 * front)
-    antihelix = 2.6 * np.exp(-((s - 0.58) / 0.09) ** 2) * relief
+    concha = -5.5 * np.clip(1.0 - s / 0.42, 0.0, 1.0) ** 1.6 * relief * (1.0 - 0.5 * front)
+    antihelix = 3.0 * np.exp(-((s - 0.58) / 0.09) ** 2) * relief
     helix = 4.2 * np.exp(-((s - 0.9) / 0.075) ** 2) * (1.0 - 0.4 * lobe)
     lobe_body = 2.2 * lobe * np.clip(s / 0.5, 0.0, 1.0)
-    return 1.0 + concha + antihelix + helix + lobe_body - 2.5 * np.clip((s - 0.94) / 0.06, 0.0, 1.0)
+    return 1.5 + concha + antihelix + helix + lobe_body - 2.5 * np.clip((s - 0.94) / 0.06, 0.0, 1.0)
 
 
 def _back_height(s: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """Medial face: a gentle dome, kept at least 1.2 mm behind the outer face."""
     lobe = np.exp(-((np.mod(psi, 2 * np.pi) - np.radians(270.0)) / np.radians(32.0)) ** 2)
-    return -1.4 - (2.0 + 1.0 * lobe) * (1.0 - s ** 2)
+    dome = -1.4 - (2.0 + 1.0 * lobe) * (1.0 - s ** 2)
+    return np.minimum(dome, _front_height(s, psi) - 1.2)
 
 
 def build_ear() -> Ear:

@@ -128,17 +128,20 @@ def _lip_profile(hm: HeadMesh) -> np.ndarray:
 
 
 def _mouth_close(hm: HeadMesh) -> np.ndarray:
-    """Lips meet halfway while the jaw is open (use with jawOpen)."""
+    """Lips meet halfway while the jaw is open (use with jawOpen): each lip moves by half
+    the gap ``jawOpen`` opens between its crease vertex and the one facing it."""
     mp = hm.mouth_patch
     g = hm.groups["mouth_patch"]
     jaw = _jaw_rotation(hm, JAW_OPEN_DEG)
     crease = g[mp.ring == 0]  # spoke order
-    d_low = jaw[crease]  # lower-crease motion, indexed by spoke
-    partner = np.where(mp.side > 0, MO.N_RING - mp.spoke, mp.spoke) % MO.N_RING
+    spoke = np.maximum(mp.spoke, 0)
+    upper_spoke = np.where(mp.side < 0, MO.N_RING - spoke, spoke) % MO.N_RING
+    lower_spoke = np.where(mp.side > 0, MO.N_RING - spoke, spoke) % MO.N_RING
+    gap = jaw[crease[lower_spoke]] - jaw[crease[upper_spoke]]
     share = _lip_share(hm)[g] * np.where(mp.ring_t <= 1.0, 1.0 - 0.4 * np.clip(mp.ring_t, 0.0, 1.0), 0.6)
-    out = np.zeros_like(hm.verts)
     sign = np.where(mp.side > 0, 0.5, np.where(mp.side < 0, -0.5, 0.0))
-    out[g] = (sign * share)[:, None] * d_low[partner]
+    out = np.zeros_like(hm.verts)
+    out[g] = (sign * share)[:, None] * gap
     return out
 
 
@@ -219,8 +222,8 @@ def _left_modes(hm: HeadMesh) -> dict[str, np.ndarray]:
     f["browOuterUp"] = _skin_field(hm, _bump((45.0, 22.0, 72.0), (13.0, 13.0, 30.0), (0.0, 6.0, 0.0)))
     f["cheekSquint"] = _skin_field(hm, _bump((38.0, -26.0, 68.0), (14.0, 11.0, 20.0), (0.0, 3.0, 1.0)))
     f["noseSneer"] = _skin_field(hm, _bump((11.0, -32.0, 88.0), (8.0, 9.0, 14.0), (0.0, 3.0, 0.5)))
-    f["mouthSmile"] = _skin_field(hm, lambda p: _bump(corner, (13.0, 11.0, 22.0), (4.5, 5.5, -3.0))(p)
-                                  + _bump((38.0, -38.0, 66.0), (15.0, 14.0, 22.0), (1.0, 3.0, 2.5))(p))
+    f["mouthSmile"] = _skin_field(hm, lambda p: _bump(corner, (13.0, 11.0, 22.0), (5.5, 7.0, -3.5))(p)
+                                  + _bump((38.0, -38.0, 66.0), (15.0, 14.0, 22.0), (1.5, 4.0, 3.0))(p))
     f["mouthFrown"] = _skin_field(hm, _bump(corner, (13.0, 11.0, 22.0), (0.5, -4.5, -0.5)))
     f["mouthStretch"] = _skin_field(hm, _bump(corner, (13.0, 11.0, 22.0), (5.0, -2.0, -2.0)))
     f["mouthUpperUp"] = _lips_open(hm, True, 3.5)
@@ -241,7 +244,7 @@ def expression_basis(hm: HeadMesh) -> tuple[np.ndarray, tuple[str, ...], np.ndar
     modes["mouthClose"] = symmetrize(_mouth_close(hm), twin)
     modes["mouthFunnel"] = symmetrize(_pucker(hm, True), twin)
     modes["mouthPucker"] = symmetrize(_pucker(hm, False), twin)
-    puff = _skin_field(hm, lambda p: 7.0 * gauss(p * np.column_stack([np.sign(p[:, 0]), np.ones((len(p), 2))]),
+    puff = _skin_field(hm, lambda p: 9.0 * gauss(p * np.column_stack([np.sign(p[:, 0]), np.ones((len(p), 2))]),
                                                   (40.0, -56.0, 55.0), (18.0, 17.0, 24.0))[:, None]
                        * np.column_stack([0.75 * np.sign(p[:, 0]), np.full(len(p), -0.1), np.full(len(p), 0.65)]))
     modes["cheekPuff"] = symmetrize(puff, twin)

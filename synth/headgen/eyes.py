@@ -24,25 +24,27 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth.headgen.anatomy import ANATOMY
-from synth.headgen.shape import surface_point_frontal
+from synth.headgen.sdf import ray_exit
+from synth.headgen.shape import head_sdf, surface_point_frontal
 
 __all__ = [
-    "N_SIDE", "N_RING", "eye_frame", "Margin", "margin", "eye_boundary_dirs", "EyePatch",
+    "N_SIDE", "N_RING", "eye_frame", "Margin", "margin", "orbit_contains", "eye_boundary_dirs", "EyePatch",
     "build_eye_patch", "build_eyeball", "rotate_about_hinge",
 ]
 
 N_SIDE = 28
 N_RING = 2 * N_SIDE
 _TUCK = 0.25  # margin sits this far inside the globe surface (mm)
-_A_MED, _A_LAT = -13.4, 11.6  # canthi along e_x (mm); the medial one is off the globe
+_A_MED, _A_LAT = -14.2, 11.65  # canthi along e_x (mm); the medial one is off the globe
 _R_MED = 3.2  # medial canthus distance from the hinge axis (mm)
 _UPPER_H, _LOWER_H = 4.7, 4.6  # lid margin heights above/below the hinge plane (mm)
 _LID_RINGS = (0.07, 0.16, 0.27, 0.40, 0.55, 0.71, 0.86)  # fractions ring 1 -> boundary
 _TARSUS = (0.34, 0.22)  # share of the lid-to-boundary way the skin hugs the globe (upper, lower)
+_SKIN_RAY_ORIGIN = (8.0, 0.0, -20.0)  # offset from the eye centre, mm (see _lid_ring)
 _SAC_DEG = (10.0, 25.0, 45.0, 75.0)
 _SAC_DEPTH = (0.8, 2.0, 4.0, 6.0)
-_BOUNDARY_CENTRE = (0.5, 0.8)  # (x, y) offset from the eye centre, mm
-_BOUNDARY_AXES = (21.5, 14.5)  # half width, half height, mm
+_BOUNDARY_CENTRE = (1.5, 0.8)  # (x, y) offset from the eye centre, mm
+_BOUNDARY_AXES = (20.5, 14.5)  # half width, half height, mm
 #: Fraction of the fissure the lower lid rises when the eye closes.
 LOWER_LID_SHARE = 0.22
 
@@ -119,7 +121,7 @@ class Margin:
 def margin() -> Margin:
     i = np.arange(N_RING)
     k = np.where(i <= N_SIDE, i, N_RING - i)
-    s = 0.5 - 0.5 * np.cos(np.pi * k / N_SIDE)
+    s = 0.6 * (0.5 - 0.5 * np.cos(np.pi * k / N_SIDE)) + 0.4 * k / N_SIDE  # denser at the canthi
     upper = (i > 0) & (i < N_SIDE)
     lower = i > N_SIDE
     a = _A_MED + (_A_LAT - _A_MED) * s
@@ -134,15 +136,23 @@ def margin() -> Margin:
 
 
 def _lid_edge(m: Margin) -> np.ndarray:
-    """Ring 1: the margin pushed onto the lid surface and 0.8 mm away from the fissure."""
-    c, _ = eye_frame()
-    rho0 = np.linalg.norm(m.points - c, axis=1)
-    rho1 = np.maximum(rho0, ANATOMY.eye_radius) + ANATOMY.lid_thickness
-    p = c + (m.points - c) * (rho1 / rho0)[:, None]
+    """Ring 1: the margin pushed out by the lid thickness and 0.8 mm away from the fissure.
+
+    On the globe the push is radial (onto the lid surface); where the margin leaves the
+    globe (medial canthus) it turns forward, so the canthus stays a shallow pocket.
+    """
+    c, fr = eye_frame()
+    d0 = m.points - c
+    rho0 = np.linalg.norm(d0, axis=1)
+    off = np.clip((rho0 - ANATOMY.eye_radius) / 1.5, 0.0, 1.0)[:, None]
+    push = d0 / rho0[:, None] * (1.0 - off) + fr[2] * off
+    push /= np.linalg.norm(push, axis=1, keepdims=True)
+    t = ANATOMY.lid_thickness + _TUCK
+    p = m.points + t * push
     a, r, phi = _to_arp(p)
     g = (4.0 * m.s * (1.0 - m.s)) ** 0.3
-    phi = phi + np.where(m.upper, 1.0, np.where(m.lower, -1.0, 0.0)) * g * 0.8 / rho1
-    a = a + np.where(m.s < 0.02, -0.8, np.where(m.s > 0.98, 0.8, 0.0))
+    phi = phi + np.where(m.upper, 1.0, np.where(m.lower, -1.0, 0.0)) * g * 0.8 / np.linalg.norm(p - c, axis=1)
+    a = a + np.where(m.s > 0.98, 0.8, 0.0)
     return _from_arp(a, r, phi)
 
 
@@ -156,6 +166,15 @@ def _boundary_xy(edge: np.ndarray) -> np.ndarray:
     # halfway to even spacing, so the loop has no long gaps where the spokes thin out
     ang = 0.5 * ang + 0.5 * (np.pi - 2.0 * np.pi * np.arange(N_RING) / N_RING)
     return np.column_stack([cx + _BOUNDARY_AXES[0] * np.cos(ang), cy + _BOUNDARY_AXES[1] * np.sin(ang)])
+
+
+def orbit_contains(p: np.ndarray) -> np.ndarray:
+    """(N,) bool: skin points (N, 3) mm inside either orbit boundary (the lid patches' area),
+    tested in the frontal (x, y) plane for points in front of z = 30 mm."""
+    c, _ = eye_frame()
+    (ex, ey), (ax, ay) = _BOUNDARY_CENTRE, _BOUNDARY_AXES
+    x, y = np.abs(p[:, 0]) - c[0] - ex, p[:, 1] - c[1] - ey
+    return ((x / ax) ** 2 + (y / ay) ** 2 < 1.0) & (p[:, 2] > 30.0)
 
 
 def eye_boundary_dirs() -> np.ndarray:
@@ -206,13 +225,16 @@ def _sac(m: Margin) -> list[np.ndarray]:
     return rings
 
 
-def _lid_ring(edge: np.ndarray, boundary: np.ndarray, m: Margin, f: float) -> np.ndarray:
-    """Lid ring at fraction ``f`` from the lid edge (0) to the orbit boundary (1).
+def _lid_ring(edge: np.ndarray, boundary: np.ndarray, m: Margin, f: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lid ring at fraction ``f`` from the lid edge (0) to the orbit boundary (1), as unit
+    directions (N_RING, 3) from the eye centre and distances (N_RING,) mm.
 
     Seen from the eye centre the ring's direction moves linearly (slerp) from the edge to
-    the boundary, and its distance stays on the lid surface over the tarsus (the first
+    the boundary. Its distance stays on the lid surface over the tarsus (the first
     ``_TARSUS`` of the way on the lids), then eases up to the boundary; a shallow dip marks
-    the upper lid crease. Distances only grow along a spoke, so the lid cannot fold.
+    the upper lid crease. Toward the boundary the distance blends into the skin surface
+    (``head_sdf``) along the same direction, so the patch meets the chart smoothly. Ring
+    directions never cross, so the lid cannot fold.
     """
     c, _ = eye_frame()
     d1, db = edge - c, boundary - c
@@ -226,7 +248,31 @@ def _lid_ring(edge: np.ndarray, boundary: np.ndarray, m: Margin, f: float) -> np
     e = np.clip((f - f0) / (1.0 - f0), 0.0, 1.0)
     rho = r1 + np.maximum(rb - r1, 0.0) * e * e * (3.0 - 2.0 * e) ** 0.35
     crease = np.where(m.upper, 0.5, 0.0) * lid * np.exp(-((f - f0 - 0.04) / 0.05) ** 2)
-    return c + u * (rho - crease)[:, None]
+    prof = c + u * (rho - crease)[:, None]
+    # the skin along rays from a point behind and lateral of the globe (from there the nose
+    # side of the orbit faces the rays; from the globe centre it would be seen edge-on)
+    o = c + np.array(_SKIN_RAY_ORIGIN)
+    dv = prof - o
+    dv /= np.linalg.norm(dv, axis=1, keepdims=True)
+    t = ray_exit(head_sdf, o, dv)
+    skin = np.where(np.isnan(t)[:, None], prof, o + t[:, None] * dv)
+    beta = np.clip((f - f0 - 0.05) / (1.0 - f0 - 0.05), 0.0, 1.0) ** 0.7
+    p = (1.0 - beta)[:, None] * prof + beta[:, None] * skin
+    d = p - c
+    rr = np.linalg.norm(d, axis=1)
+    return d / rr[:, None], rr
+
+
+def _relax(grid: np.ndarray, iters: int = 12) -> np.ndarray:
+    """Laplacian smoothing of the lid rings (R, N_RING, 3) with the first (lid edge) and
+    last (boundary) rings fixed; the pull grows from nothing next to the lid edge to full
+    toward the boundary, which irons out the kinks where the skin rays graze the orbit."""
+    g = grid.copy()
+    w = np.linspace(0.0, 1.0, len(g))[1:-1, None, None] ** 0.5 * 0.5
+    for _ in range(iters):
+        nb = 0.25 * (g[:-2] + g[2:] + np.roll(g[1:-1], 1, axis=1) + np.roll(g[1:-1], -1, axis=1))
+        g[1:-1] = (1.0 - w) * g[1:-1] + w * nb
+    return g
 
 
 def build_eye_patch(boundary: np.ndarray) -> EyePatch:
@@ -239,10 +285,15 @@ def build_eye_patch(boundary: np.ndarray) -> EyePatch:
     rings = list(reversed(_sac(m))) + [m.points, edge]
     ring_ids = [-4, -3, -2, -1, 0, 1]
     weights = [1.0] * 6
+    rho_prev = np.linalg.norm(edge - c, axis=1)
+    lid = []
     for k, f in enumerate(_LID_RINGS):
-        rings.append(_lid_ring(edge, boundary, m, f))
+        u, rho = _lid_ring(edge, boundary, m, f)
+        rho_prev = np.maximum(rho, rho_prev)  # never closer to the globe than the ring inside
+        lid.append(c + u * rho_prev[:, None])
         ring_ids.append(2 + k)
         weights.append(float(max(1.0 - f / 0.75, 0.0) ** 2))
+    rings += list(_relax(np.stack([edge] + lid + [boundary]))[1:-1])
     cap = (c - 3.0 * eye_frame()[1][2])[None]
     verts = np.concatenate([cap] + rings)
     ring = np.concatenate([[-5]] + [np.full(N_RING, k) for k in ring_ids])

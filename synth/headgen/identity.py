@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from synth.headgen import eyes as EY
+from synth.headgen import mouth as MO
 from synth.headgen.assembly import HeadMesh
 from synth.headgen.fields import axis_rotation, gauss, smoothstep
 from synth.headgen.mesh import mirror_x
@@ -72,7 +73,7 @@ _FIELDS: dict[str, Field] = {
                        * smoothstep(p[:, 2], 60.0, 80.0)),
     "cheekbones": lambda p: 3.0 * gauss(_fold(p), (50.0, -16.0, 52.0), (16.0, 14.0, 20.0))[:, None] * np.column_stack([0.6 * _sx(p), 0.1 + 0 * p[:, 0], 0.8 + 0 * p[:, 0]]),
     "eye_spacing": _vec(fx=lambda p: 1.6 * _sx(p) * gauss(np.abs(p) * [1, 1, 0], (31.5, 0.0, 0.0), (24.0, 22.0, 1.0)) * smoothstep(p[:, 2], 25.0, 55.0)),
-    "eye_height": _vec(fy=lambda p: 2.5 * gauss(np.abs(p) * [1, 1, 0], (31.5, 0.0, 0.0), (22.0, 18.0, 1.0)) * smoothstep(p[:, 2], 25.0, 55.0)),
+    "eye_height": _vec(fy=lambda p: 1.8 * gauss(np.abs(p) * [1, 1, 0], (31.5, 0.0, 0.0), (22.0, 18.0, 1.0)) * smoothstep(p[:, 2], 25.0, 55.0)),
     # mouth
     "mouth_width": _vec(fx=lambda p: 0.07 * p[:, 0] * gauss(p * [0, 1, 0], (0.0, -64.0, 0.0), (1.0, 16.0, 1.0)) * smoothstep(np.abs(p[:, 0]), 48.0, 30.0) * smoothstep(p[:, 2], 45.0, 70.0)),
     "midface_depth": _vec(fz=lambda p: 3.0 * gauss(p, (0.0, -50.0, 0.0), (38.0, 24.0, 1e9)) * smoothstep(p[:, 2], 40.0, 75.0)),
@@ -108,14 +109,19 @@ def apply_field(hm: HeadMesh, field: Field) -> np.ndarray:
 
 
 def _lip_thickness(hm: HeadMesh) -> np.ndarray:
-    """Fuller lips: borders move away from the mouth line and forward (about 2 mm SD)."""
+    """Fuller lips: each lip grows 18 % in height per SD (about 1.3 mm upper, 1.8 mm lower
+    mid-lip; nothing at the corners) and rolls forward."""
     mp = hm.mouth_patch
-    out = np.zeros_like(hm.verts)
+    g = hm.groups["mouth_patch"]
+    v = hm.verts[g]
+    crease_y = v[mp.ring == 0, 1][np.maximum(mp.spoke, 0)]  # ring 0 is in spoke order
+    border_y = v[mp.ring == MO.K_BORDER, 1][np.maximum(mp.spoke, 0)]
     t = mp.ring_t
-    w = np.where(t <= 1.0, np.clip(t, 0.0, 1.0), np.clip(2.0 - t, 0.0, 1.0) ** 2)
-    dy = np.where(mp.side > 0, 1.0, np.where(mp.side < 0, -1.3, 0.0)) * w
+    rel = np.where(t <= 1.0, v[:, 1] - crease_y, (border_y - crease_y) * np.clip(2.0 - t, 0.0, 1.0) ** 2)
+    dy = 0.18 * rel * (mp.ring >= 0)
     dz = 0.9 * np.sin(np.pi * np.clip(t, 0.0, 1.0)) * (np.abs(mp.side) > 0)
-    out[hm.groups["mouth_patch"]] = np.column_stack([np.zeros_like(dy), dy, dz])
+    out = np.zeros_like(hm.verts)
+    out[g] = np.column_stack([np.zeros_like(dy), dy, dz])
     return out
 
 

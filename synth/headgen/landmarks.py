@@ -15,6 +15,7 @@ import numpy as np
 
 from synth.headgen import eyes as EY
 from synth.headgen import mouth as MO
+from synth.headgen.fields import smoothstep
 from synth.headgen.regions import brow_band
 from synth.headgen.shape import surface_point_frontal
 from synth.landmarks import FLIP_PERMUTATION, NUM_LANDMARKS, landmark_index
@@ -37,14 +38,16 @@ def jaw_outline(verts: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """
     p = verts[skin]
     cx, cy = _OUTLINE_CENTRE
-    ok = (p[:, 2] > 2.0) & (p[:, 1] < _JAW_TOP_Y + 4.0) & (p[:, 1] > -130.0) & (p[:, 0] >= 0.0)
+    ok = (p[:, 2] > 10.0) & (p[:, 1] < _JAW_TOP_Y + 4.0) & (p[:, 1] > -130.0) & (p[:, 0] >= 0.0)
     idx, q = skin[ok], p[ok]
     ang = np.degrees(np.arctan2(q[:, 1] - cy, q[:, 0] - cx))
     rad = np.hypot(q[:, 0] - cx, q[:, 1] - cy)
     top = np.degrees(np.arctan2(_JAW_TOP_Y - cy, 66.0))
+    # near the chin only the front counts (the throat behind it must not set the outline)
+    z_min = 10.0 + 45.0 * smoothstep(ang, -50.0, -80.0)
     out = []
     for a in np.arange(top, -90.0, -1.0):
-        sel = np.abs(ang - a) < 1.0
+        sel = (np.abs(ang - a) < 1.0) & (q[:, 2] > z_min)
         if sel.any():
             out.append(idx[sel][np.argmax(rad[sel])])
     mid = ok & (p[:, 0] == 0.0) & (p[:, 1] < -100.0) & (p[:, 2] > 50.0)
@@ -55,8 +58,9 @@ def jaw_outline(verts: np.ndarray, skin: np.ndarray) -> np.ndarray:
 
 
 def _arc_pick(verts: np.ndarray, line: np.ndarray, n: int) -> np.ndarray:
-    """``n`` vertices of the polyline ``line`` at equal arc length, ends included."""
-    seg = np.linalg.norm(np.diff(verts[line], axis=0), axis=1)
+    """``n`` vertices of the polyline ``line`` at equal frontal (x, y) arc length, ends
+    included."""
+    seg = np.linalg.norm(np.diff(verts[line, :2], axis=0), axis=1)
     arc = np.concatenate([[0.0], np.cumsum(seg)])
     want = np.linspace(0.0, arc[-1], n)
     return line[np.abs(arc[None, :] - want[:, None]).argmin(1)]

@@ -22,7 +22,7 @@ from synth.headgen.anatomy import ANATOMY
 from synth.headgen.shape import surface_point_frontal
 
 __all__ = [
-    "N_HALF", "N_RING", "K_BORDER", "MouthPatch", "spoke_mirror", "mouth_boundary_dirs",
+    "N_HALF", "N_RING", "K_BORDER", "MouthPatch", "spoke_mirror", "perioral_contains", "mouth_boundary_dirs",
     "build_mouth_patch",
 ]
 
@@ -98,6 +98,15 @@ def _boundary_xy() -> np.ndarray:
     x[~right] = -x[mir[~right]]
     y[~right] = y[mir[~right]]
     return np.column_stack([x, y])
+
+
+def perioral_contains(p: np.ndarray) -> np.ndarray:
+    """(N,) bool: skin points (N, 3) mm inside the perioral boundary (the lip patch's area),
+    tested in the frontal (x, y) plane for points in front of z = 40 mm."""
+    w, up, down, off = _BOUNDARY
+    cy = ANATOMY.mouth_y + off
+    y = p[:, 1] - cy
+    return ((p[:, 0] / w) ** 2 + (y / np.where(y > 0, up, down)) ** 2 < 1.0) & (p[:, 2] > 40.0)
 
 
 def mouth_boundary_dirs() -> np.ndarray:

@@ -34,8 +34,8 @@ def _scaled_x(fn, p: np.ndarray, sx: float) -> np.ndarray:
 
 
 def _cranium(p: np.ndarray) -> np.ndarray:
-    d = S.ellipsoid(p, (0.0, 26.0, -8.0), (74.0, 87.0, 97.0))
-    d = S.smin(d, S.ellipsoid(p, (0.0, 52.0, -14.0), (70.0, 61.0, 88.0)), 12.0)  # fuller vault
+    d = S.ellipsoid(p, (0.0, 26.0, -8.0), (74.0, 84.0, 97.0))
+    d = S.smin(d, S.ellipsoid(p, (0.0, 50.0, -14.0), (70.0, 57.0, 88.0)), 12.0)  # fuller vault
     # Forehead: a slightly flatter, wider front so the brow line is not a pointed egg.
     d = S.smin(d, S.ellipsoid(p, (0.0, 34.0, 10.0), (66.0, 70.0, 76.0)), 10.0)
     q = _mirror(p)
@@ -86,17 +86,18 @@ def _face_cylinder(p: np.ndarray) -> np.ndarray:
 def _face_features(q: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Cheekbones, zygomatic arch, chin (left half)."""
     d = S.smin(d, S.ellipsoid(q, (48.0, -17.0, 50.0), (15.0, 10.0, 18.0)), 12.0)  # cheekbone
+    d = S.smin(d, S.ellipsoid(q, (38.0, -46.0, 50.0), (22.0, 22.0, 26.0)), 16.0)  # cheek pad
     d = S.smin(d, S.ellipsoid(q, (0.0, -98.0, 75.0), (17.0, 12.0, 12.0)), 8.0)  # chin
     return d
 
 
 def _nose(q: np.ndarray) -> np.ndarray:
     """External nose: dorsum, tip and alae (left half; the dorsum is on the midline)."""
-    dorsum = _scaled_x(lambda r: S.round_cone(r, (0.0, 3.0, 79.5), (0.0, -29.0, 100.0), 5.5, 7.5), q, 1.25)
+    dorsum = _scaled_x(lambda r: S.round_cone(r, (0.0, 3.0, 79.5), (0.0, -29.0, 100.0), 5.5, 7.5), q, 1.12)
     tip = S.ellipsoid(q, (0.0, -32.5, 103.0), (9.0, 8.0, 8.5))
     d = S.smin(dorsum, tip, 6.0)
-    ala = S.ellipsoid(q, (10.5, -38.0, 90.0), (6.8, 6.2, 8.5))
-    d = S.smin(d, ala, 4.0)
+    ala = S.ellipsoid(q, (10.8, -38.5, 90.0), (6.2, 5.8, 8.5))
+    d = S.smin(d, ala, 7.0)
     nostril = S.ellipsoid(q, (6.0, -43.5, 97.0), (3.0, 2.0, 5.0))
     return S.smax(d, -nostril, 1.0)
 
@@ -108,8 +109,8 @@ def _eye_region(q: np.ndarray, d: np.ndarray) -> np.ndarray:
     brow = S.round_cone(q, (10.0, 17.0, 85.0), (34.0, 21.0, 80.0), 5.0, 5.5)
     brow = S.smin(brow, S.round_cone(q, (34.0, 21.0, 80.0), (54.0, 15.0, 62.0), 5.5, 4.0), 6.0)
     d = S.smin(d, brow, 10.0)
-    socket = S.ellipsoid(q, (c[0] + 0.5, c[1] + 6.0, c[2] + 13.0), (16.5, 11.5, 11.0))
-    d = S.smax(d, -socket, 6.0)
+    socket = S.ellipsoid(q, (c[0] + 0.5, c[1] + 3.5, c[2] + 14.0), (16.5, 10.5, 10.0))
+    d = S.smax(d, -socket, 10.0)
     lid = S.sphere(q, c, a.eye_radius + a.lid_thickness)
     d = S.smin(d, lid, 8.0)
     return d
