@@ -21,6 +21,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m synth.demo --out $(OUT)
+	$(PY) -m pretrain.demo --out $(OUT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

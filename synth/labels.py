@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import weakref
 
+import numba
 import numpy as np
 
 from synth.landmarks import group_indices
@@ -64,28 +65,54 @@ def landmark_visibility(
     Returns:
         (N,) bool; points outside the image are not visible.
     """
-    pts = np.asarray(points_scr, dtype=np.float64)
-    h, w = raster.depth.shape
-    col = np.rint(pts[:, 0]).astype(np.int64)
-    row = np.rint(pts[:, 1]).astype(np.int64)
-    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h) & (pts[:, 2] > 0)
-    tris = None if vertex_ids is None or triangles is None else np.asarray(triangles)
-    ids = None if tris is None else np.asarray(vertex_ids)[:, None]
-    hit = np.zeros(len(pts), dtype=bool)
-    covered = np.zeros(len(pts), dtype=bool)
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            rr, cc = row + dr, col + dc
-            ok = inside & (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-            rr, cc = np.where(ok, rr, 0), np.where(ok, cc, 0)
-            d = np.where(ok, raster.depth[rr, cc], np.inf)
-            hit |= np.abs(d - pts[:, 2]) <= tol_mm
-            covered |= d < pts[:, 2] - tol_mm
-            if tris is not None:
-                tri = np.where(ok, raster.tri_id[rr, cc], -1)
-                own = (tris[np.maximum(tri, 0)] == ids).any(axis=1)
-                hit |= (tri >= 0) & own & (np.abs(d - pts[:, 2]) <= 4 * tol_mm)
-    return inside & (hit | ~covered)
+    pts = np.ascontiguousarray(points_scr, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] != 3:
+        raise ValueError(f"points_scr must be (N, 3) (u, v, depth), got {pts.shape}")
+    if vertex_ids is None or triangles is None:
+        ids = np.full(len(pts), -1, dtype=np.int64)
+        tris = np.zeros((0, 3), dtype=np.int32)
+    else:
+        ids = np.ascontiguousarray(vertex_ids, dtype=np.int64).reshape(-1)
+        tris = np.ascontiguousarray(triangles, dtype=np.int32)
+        if ids.shape[0] != pts.shape[0]:
+            raise ValueError(f"vertex_ids: expected ({pts.shape[0]},), got {ids.shape}")
+    out = np.empty(len(pts), dtype=np.bool_)
+    _visibility_kernel(pts, raster.depth, raster.tri_id, ids, tris, float(tol_mm), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _visibility_kernel(pts, depth, tri_id, ids, tris, tol, out):  # pragma: no cover - numba
+    """``landmark_visibility`` per point; ids[n] < 0 or empty ``tris``: no own-triangle test."""
+    h, w = depth.shape
+    use_tris = tris.shape[0] > 0
+    for n in range(pts.shape[0]):
+        u, v, z = pts[n, 0], pts[n, 1], pts[n, 2]
+        if not (u > -1.0 and u < w and v > -1.0 and v < h and z > 0):  # NaN fails too
+            out[n] = False
+            continue
+        col, row = int(np.rint(u)), int(np.rint(v))  # half to even, as np.rint
+        if not (0 <= col < w and 0 <= row < h):
+            out[n] = False
+            continue
+        hit = False
+        covered = False
+        for rr in range(row - 1, row + 2):
+            for cc in range(col - 1, col + 2):
+                if rr < 0 or rr >= h or cc < 0 or cc >= w:
+                    continue  # off the image: depth +inf, no triangle
+                d = np.float64(depth[rr, cc])
+                if abs(d - z) <= tol:
+                    hit = True
+                if d < z - tol:
+                    covered = True
+                if use_tris and ids[n] >= 0:
+                    f = tri_id[rr, cc]
+                    if f >= 0 and abs(d - z) <= 4 * tol:
+                        v = ids[n]
+                        if tris[f, 0] == v or tris[f, 1] == v or tris[f, 2] == v:
+                            hit = True
+        out[n] = hit or not covered
 
 
 class ContourTable:
@@ -118,6 +145,14 @@ class ContourTable:
             self.parallels[int(j)] = np.union1d(idx, [model.landmarks68[j]]).astype(np.int64)
         #: (P,) every vertex of any parallel (the ones whose visibility the caller tests)
         self.candidates: np.ndarray = np.unique(np.concatenate(list(self.parallels.values())))
+        # the parallels flattened for ``_march_kernel``: vertex, its position in candidates,
+        # segment starts, jaw landmark and outward sign (-1 right side, +1 left) per segment
+        flat = [c for c in self.parallels.values()]
+        self._flat = np.concatenate(flat).astype(np.int64)
+        self._flat_pos = np.searchsorted(self.candidates, self._flat).astype(np.int64)
+        self._starts = np.concatenate([[0], np.cumsum([len(c) for c in flat])]).astype(np.int64)
+        self._jaw = np.array(list(self.parallels), dtype=np.int64)
+        self._sign = np.array([-1.0 if j in JAW_RIGHT else 1.0 for j in self.parallels], dtype=np.float64)
 
     def contour_vertices(
         self,
@@ -147,15 +182,39 @@ class ContourTable:
         if norm < 1e-6:  # looking along the model x axis: outward is undefined, keep 3D points
             return out
         left_dir /= norm
-        visible = np.zeros(model.num_vertices, dtype=bool)
-        visible[self.candidates] = True if candidate_visible is None else candidate_visible
-        for j, cand in self.parallels.items():
-            outward = -left_dir if j in JAW_RIGHT else left_dir
-            score = uv_px[cand] @ outward
-            if visible[cand].any():
-                score = np.where(visible[cand], score, -np.inf)
-            out[j] = cand[np.argmax(score)]
+        if candidate_visible is None:
+            vis = np.ones(len(self.candidates), dtype=np.bool_)
+        else:
+            vis = np.ascontiguousarray(candidate_visible, dtype=np.bool_).reshape(-1)
+            if vis.shape[0] != len(self.candidates):
+                raise ValueError(f"candidate_visible: expected ({len(self.candidates)},), got {vis.shape}")
+        uv = np.ascontiguousarray(uv_px, dtype=np.float64)
+        _march_kernel(uv, self._flat, self._flat_pos, self._starts, self._jaw, self._sign, vis,
+                      float(left_dir[0]), float(left_dir[1]), out)
         return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _march_kernel(uv, flat, pos, starts, jaw, sign, vis, lx, ly, out):  # pragma: no cover - numba
+    """Per parallel: the visible candidate furthest along ``sign * (lx, ly)`` (first of
+    equals, like np.argmax), or the furthest one if none is visible."""
+    for p in range(jaw.shape[0]):
+        a, b = starts[p], starts[p + 1]
+        any_vis = False
+        for i in range(a, b):
+            if vis[pos[i]]:
+                any_vis = True
+                break
+        ox, oy = sign[p] * lx, sign[p] * ly
+        best, arg = -np.inf, -1
+        for i in range(a, b):
+            if any_vis and not vis[pos[i]]:
+                continue
+            c = flat[i]
+            score = uv[c, 0] * ox + uv[c, 1] * oy
+            if arg < 0 or score > best:
+                best, arg = score, c
+        out[jaw[p]] = arg
 
 
 _TABLES: "weakref.WeakKeyDictionary[MorphableModel, ContourTable]" = weakref.WeakKeyDictionary()

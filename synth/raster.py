@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["RasterOutput", "rasterize", "interpolate", "vertex_normals"]
+__all__ = ["RasterOutput", "rasterize", "rasterize_color", "interpolate", "vertex_normals"]
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,13 @@ class RasterOutput:
 
     Attributes:
         tri_id: (H, W) int32 triangle index, -1 where no triangle covers the pixel.
-        bary: (H, W, 3) float32 perspective-correct barycentrics of the triangle's vertices.
+        bary: (H, W, 3) float32 perspective-correct barycentrics of the triangle's vertices;
+            None when the raster comes from ``rasterize_color`` (colour written directly).
         depth: (H, W) float32 distance along the view axis (mm), +inf for background.
     """
 
     tri_id: np.ndarray
-    bary: np.ndarray
+    bary: np.ndarray | None
     depth: np.ndarray
 
     @property
@@ -52,8 +53,14 @@ class RasterOutput:
 
 
 @numba.njit(cache=True, nogil=True)
-def _raster_kernel(u, v, w, tris, tri_id, bary, depth, cull):  # pragma: no cover - numba
+def _raster_kernel(u, v, w, tris, tri_id, bary, depth, cull, attr, color):  # pragma: no cover - numba
+    """Z-buffer pass. Writes ``bary`` (H, W, 3) when it is not empty, and/or the
+    perspective-correct interpolation of ``attr`` (V, C) into ``color`` (H, W, C) when that
+    is not empty (so a colour render needs no barycentric buffer and no second pass)."""
     h, wd = depth.shape
+    want_bary = bary.shape[0] > 0
+    want_color = color.shape[0] > 0
+    nc = attr.shape[1]
     for f in range(tris.shape[0]):
         i0, i1, i2 = tris[f, 0], tris[f, 1], tris[f, 2]
         w0, w1, w2 = w[i0], w[i1], w[i2]
@@ -106,9 +113,14 @@ def _raster_kernel(u, v, w, tris, tri_id, bary, depth, cull):  # pragma: no cove
                 if z < depth[py, px]:
                     depth[py, px] = z
                     tri_id[py, px] = f
-                    bary[py, px, 0] = b0 * z
-                    bary[py, px, 1] = b1 * z
-                    bary[py, px, 2] = b2 * z
+                    l0, l1, l2 = numba.float32(b0 * z), numba.float32(b1 * z), numba.float32(b2 * z)
+                    if want_bary:
+                        bary[py, px, 0] = l0
+                        bary[py, px, 1] = l1
+                        bary[py, px, 2] = l2
+                    if want_color:
+                        for k in range(nc):
+                            color[py, px, k] = l0 * attr[i0, k] + l1 * attr[i1, k] + l2 * attr[i2, k]
 
 
 @numba.njit(cache=True, inline="always")
@@ -134,6 +146,31 @@ def rasterize(verts_scr: np.ndarray, triangles: np.ndarray, height: int, width: 
     Returns:
         ``RasterOutput`` with (H, W) arrays.
     """
+    raster, _ = _rasterize(verts_scr, triangles, height, width, cull_backfaces, None)
+    return raster
+
+
+def rasterize_color(
+    verts_scr: np.ndarray, triangles: np.ndarray, vertex_attr: np.ndarray, height: int, width: int,
+    cull_backfaces: bool = False,
+) -> tuple[RasterOutput, np.ndarray]:
+    """``rasterize`` and ``interpolate`` in one pass, without a barycentric buffer.
+
+    Args:
+        verts_scr, triangles, height, width, cull_backfaces: as in ``rasterize``.
+        vertex_attr: (V, C) float per-vertex attribute (e.g. linear RGB).
+
+    Returns:
+        (raster, attr_px): ``RasterOutput`` whose ``bary`` is None, and the (H, W, C)
+        float32 interpolated attribute, 0 where no triangle covers the pixel.
+    """
+    attr = np.ascontiguousarray(vertex_attr, dtype=np.float32)
+    if attr.ndim != 2 or attr.shape[0] != np.shape(verts_scr)[0]:
+        raise ValueError(f"vertex_attr must be (V, C) with V = {np.shape(verts_scr)[0]}, got {attr.shape}")
+    return _rasterize(verts_scr, triangles, height, width, cull_backfaces, attr)
+
+
+def _rasterize(verts_scr, triangles, height, width, cull_backfaces, attr):
     verts_scr = np.asarray(verts_scr)
     triangles = np.asarray(triangles)
     if verts_scr.ndim != 2 or verts_scr.shape[1] != 3:
@@ -142,15 +179,21 @@ def rasterize(verts_scr: np.ndarray, triangles: np.ndarray, height: int, width: 
         raise ValueError(f"triangles must be (F, 3), got {triangles.shape}")
     if height <= 0 or width <= 0:
         raise ValueError(f"image size must be positive, got {height}x{width}")
-    vs = verts_scr.astype(np.float64, copy=False)
+    vs = np.ascontiguousarray(verts_scr.T, dtype=np.float64)  # (3, V): u, v, depth rows
     tri_id = np.full((height, width), -1, dtype=np.int32)
-    bary = np.zeros((height, width, 3), dtype=np.float32)
     depth = np.full((height, width), np.inf, dtype=np.float32)
+    if attr is None:
+        bary = np.zeros((height, width, 3), dtype=np.float32)
+        attr, color = np.zeros((0, 1), np.float32), np.zeros((0, 0, 1), np.float32)
+    else:
+        bary = np.zeros((0, 0, 3), np.float32)
+        color = np.zeros((height, width, attr.shape[1]), dtype=np.float32)
     _raster_kernel(
-        np.ascontiguousarray(vs[:, 0]), np.ascontiguousarray(vs[:, 1]), np.ascontiguousarray(vs[:, 2]),
-        np.ascontiguousarray(triangles, dtype=np.int32), tri_id, bary, depth, bool(cull_backfaces),
+        vs[0], vs[1], vs[2], np.ascontiguousarray(triangles, dtype=np.int32), tri_id, bary, depth,
+        bool(cull_backfaces), attr, color,
     )
-    return RasterOutput(tri_id=tri_id, bary=bary, depth=depth)
+    out = RasterOutput(tri_id=tri_id, bary=bary if bary.shape[0] else None, depth=depth)
+    return out, color if color.shape[0] else None
 
 
 @numba.njit(cache=True, nogil=True)
@@ -182,6 +225,8 @@ def interpolate(vertex_attr: np.ndarray, triangles: np.ndarray, raster: RasterOu
     attr = np.ascontiguousarray(vertex_attr, dtype=np.float32)
     if attr.ndim != 2:
         raise ValueError(f"vertex_attr must be (V, C), got {attr.shape}")
+    if raster.bary is None:
+        raise ValueError("raster has no barycentrics (made by rasterize_color); use rasterize")
     h, w = raster.tri_id.shape
     out = np.full((h, w, attr.shape[1]), background, dtype=np.float32)
     _interp_kernel(attr, np.ascontiguousarray(triangles, dtype=np.int32), raster.tri_id, raster.bary, out)

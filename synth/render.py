@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
+import numba
 import numpy as np
 
 from synth.geometry import project_points
-from synth.raster import RasterOutput, interpolate, rasterize
+from synth.raster import RasterOutput, rasterize_color
 
 __all__ = ["Camera", "Render", "render_mesh", "to_screen"]
 
@@ -78,16 +78,43 @@ class Render:
 
 def to_screen(verts_cam: np.ndarray, camera: Camera) -> np.ndarray:
     """(V, 3) camera-frame points (mm) -> (V, 3) screen (u px, v px, depth mm = -z)."""
+    verts_cam = np.asarray(verts_cam)
     uv = project_points(verts_cam, camera.K)
-    return np.column_stack([uv, -np.asarray(verts_cam)[:, 2]])
+    scr = np.empty((uv.shape[0], 3), dtype=uv.dtype)
+    scr[:, :2] = uv
+    np.negative(verts_cam[:, 2], out=scr[:, 2])
+    return scr
 
 
-def _box_downsample(img: np.ndarray, factor: int) -> np.ndarray:
-    """Mean over factor x factor blocks (INTER_AREA at an integer factor is exactly that)."""
-    if factor == 1:
-        return img
-    h, w = img.shape[0] // factor, img.shape[1] // factor
-    return cv2.resize(np.ascontiguousarray(img, dtype=np.float32), (w, h), interpolation=cv2.INTER_AREA)
+@numba.njit(cache=True, nogil=True)
+def _downsample_kernel(color_hi, tri_id, f, rgb, alpha):  # pragma: no cover - numba
+    """Box filter f x f blocks: ``rgb`` = mean colour (empty sub-pixels hold 0), ``alpha`` =
+    covered fraction."""
+    h, w, c = rgb.shape
+    inv = numba.float32(1.0 / (f * f))
+    for i in range(h):
+        for j in range(w):
+            n = 0
+            if c == 3:  # the usual case, in registers
+                s0, s1, s2 = numba.float32(0.0), numba.float32(0.0), numba.float32(0.0)
+                for a in range(i * f, i * f + f):
+                    for b in range(j * f, j * f + f):
+                        n += tri_id[a, b] >= 0
+                        s0 += color_hi[a, b, 0]
+                        s1 += color_hi[a, b, 1]
+                        s2 += color_hi[a, b, 2]
+                rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2] = s0 * inv, s1 * inv, s2 * inv
+            else:
+                for k in range(c):
+                    rgb[i, j, k] = 0.0
+                for a in range(i * f, i * f + f):
+                    for b in range(j * f, j * f + f):
+                        n += tri_id[a, b] >= 0
+                        for k in range(c):
+                            rgb[i, j, k] += color_hi[a, b, k]
+                for k in range(c):
+                    rgb[i, j, k] *= inv
+            alpha[i, j] = n * inv
 
 
 def render_mesh(
@@ -114,8 +141,10 @@ def render_mesh(
     if supersample < 1:
         raise ValueError(f"supersample must be >= 1, got {supersample}")
     cam_hi = camera.supersampled(supersample)
-    raster = rasterize(to_screen(verts_cam, cam_hi), triangles, cam_hi.height, cam_hi.width, cull_backfaces)
-    color_hi = interpolate(vertex_color, triangles, raster)
-    rgb = _box_downsample(color_hi, supersample)
-    alpha = _box_downsample(raster.mask.astype(np.float32), supersample)
+    raster, color_hi = rasterize_color(
+        to_screen(verts_cam, cam_hi), triangles, vertex_color, cam_hi.height, cam_hi.width, cull_backfaces
+    )
+    rgb = np.empty((camera.height, camera.width, color_hi.shape[2]), np.float32)
+    alpha = np.empty((camera.height, camera.width), np.float32)
+    _downsample_kernel(color_hi, raster.tri_id, supersample, rgb, alpha)
     return Render(rgb=rgb, alpha=alpha, raster=raster, camera_hi=cam_hi, factor=supersample)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import numba
 import numpy as np
 
 from synth.gen_config import GeneratorConfig
@@ -30,7 +31,7 @@ from synth.render import Camera, render_mesh
 from synth.scene.appearance import sample_albedo
 from synth.scene.background import sample_background
 from synth.scene.degrade import degrade
-from synth.scene.color import linear_to_srgb, srgb_to_linear
+from synth.scene.color import over_to_srgb
 from synth.scene.lighting import sample_lighting, shade
 from synth.scene.occluders import OCCLUDER_KINDS, apply_occluders, occluded_landmarks, sample_occluders
 from synth.schema import Field
@@ -122,7 +123,7 @@ class SampleMaker:
         K_sensor, t = sample_camera(r_cam, cfg.camera)
 
         verts = model.shape(id_w, expr_w)
-        verts_cam = verts @ R.T.astype(np.float32) + t.astype(np.float32)
+        verts_cam, view = _pose(verts, R, t)
         lmk_cam = verts_cam[model.landmarks68]
         box = crop_box(r_cam, lmk_cam, K_sensor, cfg.crop)
         size = cfg.crop.image_size
@@ -132,13 +133,11 @@ class SampleMaker:
         albedo, app_params = sample_albedo(r_app, model, cfg.appearance)
         lighting = sample_lighting(r_light, cfg.lighting)
         normals = vertex_normals(verts_cam, model.triangles)
-        view = -verts_cam / np.linalg.norm(verts_cam, axis=1, keepdims=True)
         radiance = shade(normals, albedo, view, lighting)  # linear RGB per vertex (Gouraud)
         out = render_mesh(verts_cam, model.triangles, radiance, camera, cfg.render.supersample, cfg.render.cull_backfaces)
 
         # Composite in linear light (coverage-weighted), encode to sRGB once.
-        bg = srgb_to_linear(sample_background(r_bg, size, size, cfg.background))
-        img = linear_to_srgb(out.rgb + bg * (1.0 - out.alpha[..., None]))
+        img = over_to_srgb(out.rgb, out.alpha, sample_background(r_bg, size, size, cfg.background))
 
         # Landmarks (both conventions) and self-occlusion from the supersampled depth buffer,
         # tested once for the landmark vertices and every contour candidate.
@@ -148,8 +147,9 @@ class SampleMaker:
         vis_tested = self._depth_visible(verts_cam, tested, model.triangles, out)
         vis_self = vis_tested[:NUM_LANDMARKS]
         contour_idx = table.contour_vertices(model, uv_all, R, vis_tested[NUM_LANDMARKS:])
-        vis_vertex = dict(zip(tested.tolist(), vis_tested.tolist()))
-        vis_contour_self = np.array([vis_vertex[v] for v in contour_idx.tolist()], dtype=bool)
+        vis_vertex = np.zeros(model.num_vertices, dtype=bool)
+        vis_vertex[tested] = vis_tested  # a vertex tested twice got the same answer twice
+        vis_contour_self = vis_vertex[contour_idx]
         lmk2d = uv_all[model.landmarks68]
         lmk2d_contour = uv_all[contour_idx]
         in_crop = _inside(lmk2d, size)
@@ -203,6 +203,28 @@ class SampleMaker:
         mask = np.where(tri >= 0, 1 + region_of_tri[np.maximum(tri, 0)], MASK_BACKGROUND).astype(np.uint8)
         mask[occ_alpha > 0.5] = MASK_OCCLUDER
         return mask
+
+
+def _pose(verts_model: np.ndarray, R: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(V, 3) model-frame vertices (mm) -> (verts_cam (V, 3) float32 mm = R p + t, view (V, 3)
+    float32 unit directions vertex -> camera), camera frame."""
+    verts_cam = np.empty(verts_model.shape, np.float32)
+    view = np.empty(verts_model.shape, np.float32)
+    _pose_kernel(np.ascontiguousarray(verts_model, dtype=np.float32), np.asarray(R, np.float32),
+                 np.asarray(t, np.float32), verts_cam, view)
+    return verts_cam, view
+
+
+@numba.njit(cache=True, nogil=True)
+def _pose_kernel(p, R, t, out, view):  # pragma: no cover - numba
+    for i in range(p.shape[0]):
+        x, y, z = p[i, 0], p[i, 1], p[i, 2]
+        cx = x * R[0, 0] + y * R[0, 1] + z * R[0, 2] + t[0]
+        cy = x * R[1, 0] + y * R[1, 1] + z * R[1, 2] + t[1]
+        cz = x * R[2, 0] + y * R[2, 1] + z * R[2, 2] + t[2]
+        out[i, 0], out[i, 1], out[i, 2] = cx, cy, cz
+        n = np.sqrt(cx * cx + cy * cy + cz * cz)
+        view[i, 0], view[i, 1], view[i, 2] = -cx / n, -cy / n, -cz / n
 
 
 def _inside(uv: np.ndarray, size: int) -> np.ndarray:

@@ -124,6 +124,21 @@ def project_points(points_cam: ArrayT, K: ArrayT) -> ArrayT:
     Returns:
         uv_px: ``(*, N, 2)`` pixels, origin at the centre of the top-left pixel; input type.
     """
+    if type(points_cam) is np.ndarray and type(K) is np.ndarray and points_cam.ndim == 2 and K.shape == (3, 3):
+        if points_cam.shape[1] != 3:
+            raise ValueError(f"points_cam: expected shape (*, N, 3), got {points_cam.shape}")
+        # hot path of the generator (one (N, 3) array, one K): the same arithmetic written
+        # into one (N, 2) buffer, without the batch broadcasting and the stack
+        dtype = np.result_type(points_cam.dtype, K.dtype)
+        uv = np.empty((points_cam.shape[0], 2), dtype=dtype)
+        depth = -points_cam[:, 2]
+        np.multiply(points_cam[:, 0], K[0, 0].astype(dtype), out=uv[:, 0])
+        np.multiply(points_cam[:, 1], K[1, 1].astype(dtype), out=uv[:, 1])
+        uv[:, 0] /= depth
+        uv[:, 1] /= depth
+        uv[:, 0] += K[0, 2]
+        np.subtract(K[1, 2].astype(dtype), uv[:, 1], out=uv[:, 1])
+        return uv
     points_cam, K = as_array(points_cam), as_array(K)
     check_trailing(points_cam, ("N", 3), "points_cam")
     check_trailing(K, (3, 3), "K")
