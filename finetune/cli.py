@@ -11,21 +11,15 @@ import json
 import sys
 from typing import Sequence
 
-from synth.errors import cli_errors
+from synth.errors import run_cli
 
 __all__ = ["main"]
 
 
 def _cmd_env(args: argparse.Namespace) -> int:
-    import torch
+    from synth.provenance import environment
 
-    from synth.provenance import versions
-
-    info = dict(versions())
-    info["device"] = "cuda" if torch.cuda.is_available() else "cpu"
-    info["cuda_devices"] = str(torch.cuda.device_count())
-    info["torch_threads"] = str(torch.get_num_threads())
-    print(json.dumps(info, indent=2))
+    print(json.dumps(environment(), indent=2))
     return 0
 
 
@@ -37,10 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-@cli_errors
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    return run_cli(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 import yaml
 
-from synth.errors import UserError, cli_errors
+from synth.errors import UserError, run_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -208,10 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-@cli_errors
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    return run_cli(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import functools
 import sys
 from typing import Callable, TypeVar
 
-__all__ = ["UserError", "cli_errors"]
+__all__ = ["UserError", "cli_errors", "run_cli"]
 
 F = TypeVar("F", bound=Callable[..., int | None])
 
@@ -34,3 +34,13 @@ def cli_errors(main: F) -> F:
             raise SystemExit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@cli_errors
+def run_cli(parser, argv=None) -> int:
+    """Parse ``argv`` with an argparse parser whose subcommands set ``func`` and run it.
+
+    The one entry-point body shared by the ``synth``, ``pretrain`` and ``finetune`` scripts.
+    """
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)

@@ -9,7 +9,7 @@ import platform
 import sys
 from importlib import metadata
 
-__all__ = ["facesynth_version", "versions"]
+__all__ = ["facesynth_version", "versions", "environment"]
 
 _PACKAGES = ("numpy", "scipy", "h5py", "opencv-python-headless", "numba", "trimesh", "torch", "torchvision", "lightly")
 
@@ -31,3 +31,14 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return out
+
+
+def environment() -> dict[str, str]:
+    """``versions()`` plus what a training run here would use: device, GPUs, torch threads."""
+    import torch
+
+    info = dict(versions())
+    info["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+    info["cuda_devices"] = str(torch.cuda.device_count())
+    info["torch_threads"] = str(torch.get_num_threads())
+    return info
