@@ -27,20 +27,18 @@ import torch
 from torch import nn
 
 from synth.errors import UserError
+from synth.registry import registrar
 
 __all__ = ["BACKBONES", "Backbone", "register_backbone", "create_backbone", "init_backbone"]
 
 #: name -> entrypoint ``(**kwargs) -> Backbone``; filled by ``@register_backbone``.
 BACKBONES: dict[str, Callable[..., "Backbone"]] = {}
+_register = registrar(BACKBONES, "backbone")
 
 
 def register_backbone(fn: Callable[..., "Backbone"]) -> Callable[..., "Backbone"]:
     """Decorator: register an entrypoint under its function name (unique)."""
-    name = fn.__name__
-    if name in BACKBONES:
-        raise ValueError(f"backbone {name!r} is already registered")
-    BACKBONES[name] = fn
-    return fn
+    return _register(fn.__name__)(fn)
 
 
 def create_backbone(name: str, **kwargs) -> "Backbone":

@@ -19,31 +19,21 @@ Usage::
 from __future__ import annotations
 
 import inspect
-from typing import Callable, TypeVar
+
 
 import torch
 from torch import nn
 
 from synth.errors import UserError
+from synth.registry import registrar
 
 __all__ = ["METHODS", "SSLMethod", "register_method", "create_method"]
 
 #: name -> method class; filled by ``@register_method``.
 METHODS: dict[str, type["SSLMethod"]] = {}
 
-M = TypeVar("M", bound=type)
-
-
-def register_method(name: str) -> Callable[[M], M]:
-    """Class decorator: register an ``SSLMethod`` subclass under ``name`` (unique)."""
-
-    def deco(cls: M) -> M:
-        if name in METHODS:
-            raise ValueError(f"method {name!r} is already registered ({METHODS[name].__name__})")
-        METHODS[name] = cls
-        return cls
-
-    return deco
+#: Class decorator: register a ``SSLMethod`` subclass under ``name`` (unique).
+register_method = registrar(METHODS, "method")
 
 
 def method_options(name: str) -> list[str]:

@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, ClassVar, TypeVar
+from typing import ClassVar
 
 import numpy as np
 from torch.utils.data import Dataset
 
 from synth.data.record import FaceSample
 from synth.errors import UserError
+from synth.registry import registrar
 
 __all__ = ["READERS", "FaceReader", "register_reader", "open_dataset", "read_image_rgb", "bbox_from_points"]
 
@@ -49,19 +50,8 @@ logger = logging.getLogger(__name__)
 #: reader name -> reader class; filled by ``@register_reader``.
 READERS: dict[str, type["FaceReader"]] = {}
 
-R = TypeVar("R", bound=type)
-
-
-def register_reader(name: str) -> Callable[[R], R]:
-    """Class decorator: register a ``FaceReader`` subclass under ``name`` (unique)."""
-
-    def deco(cls: R) -> R:
-        if name in READERS:
-            raise ValueError(f"reader {name!r} is already registered ({READERS[name].__name__})")
-        READERS[name] = cls
-        return cls
-
-    return deco
+#: Class decorator: register a ``FaceReader`` subclass under ``name`` (unique).
+register_reader = registrar(READERS, "reader")
 
 
 def open_dataset(kind: str, root: str | Path, **options) -> "FaceReader":
