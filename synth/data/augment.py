@@ -68,6 +68,10 @@ _MIRROR = np.diag([-1.0, 1.0, 1.0])
 _LUMA = np.array([0.299, 0.587, 0.114])
 #: RGB -> YIQ; a hue rotation turns the (I, Q) plane about the grey axis
 _YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+_YIQ_INV = np.linalg.inv(_YIQ)
+_EYE3 = np.eye(3)
+#: rows of luma weights: x -> (luma(x), luma(x), luma(x)), the grey of saturation 0
+_GREY_PROJ = np.outer(np.ones(3), _LUMA)
 
 
 # ----------------------------------------------------------------------------- flip
@@ -93,10 +97,14 @@ def hflip(sample: FaceSample) -> FaceSample:
     if sample.bbox_valid:
         x0, y0, x1, y1 = sample.bbox
         bbox = np.array([w - 1 - x1, y0, w - 1 - x0, y1], np.float32)
-    return sample.with_(
+    landmark_valid = sample.landmark_valid[perm]
+    landmarks = flip_landmarks(sample.landmarks, w).astype(np.float32)
+    if not landmark_valid.all():
+        landmarks[~landmark_valid] = 0.0  # unlabelled rows stay 0 (the mirror moved them to x = W - 1)
+    return sample._evolve(
         image=cv2.flip(sample.image, 1),
-        landmarks=flip_landmarks(sample.landmarks, w).astype(np.float32),
-        landmark_valid=sample.landmark_valid[perm], visible=sample.visible[perm],
+        landmarks=landmarks,
+        landmark_valid=landmark_valid, visible=sample.visible[perm],
         visible_valid=sample.visible_valid[perm], euler_deg=euler,
         rotation=flip_rotation(sample.rotation) if sample.rotation_valid else sample.rotation,
         bbox=bbox,
@@ -143,12 +151,12 @@ def rotate_pose(sample: FaceSample, angle_cw_deg: float, partial_pose: PartialPo
     if known == "full":
         R = sample.rotation if sample.rotation_valid else euler_to_matrix(*sample.euler_deg)
         R_new = _rz(angle_cw_deg) @ np.asarray(R, np.float64)
-        return sample.with_(rotation=R_new.astype(np.float32), rotation_valid=True,
+        return sample._evolve(rotation=R_new.astype(np.float32), rotation_valid=True,
                             euler_deg=matrix_to_euler(R_new).astype(np.float32), euler_valid=np.ones(3, bool))
     if partial_pose == "no_rotate":
         raise ValueError("rotate_pose: a partial pose cannot follow a rotation under partial_pose='no_rotate'")
     keep = np.array([partial_pose == "keep_yaw", False, False]) & sample.euler_valid
-    return sample.with_(euler_valid=keep, euler_deg=np.where(keep, sample.euler_deg, 0).astype(np.float32))
+    return sample._evolve(euler_valid=keep, euler_deg=np.where(keep, sample.euler_deg, 0).astype(np.float32))
 
 
 def rotate_scale_translate(sample: FaceSample, angle_cw_deg: float, scale: float = 1.0,
@@ -212,25 +220,29 @@ def color_matrix(rng: np.random.Generator, mean_rgb: np.ndarray, brightness: flo
     current mean grey level; hue rotates the YIQ chroma plane by U(-hue_deg, hue_deg)
     (a linear stand-in for an HSV hue shift). ``mean_rgb``: (3,) mean colour of the image.
     """
+    # Each step is x -> T x + o; (M, b) accumulates them. The scalar steps (brightness,
+    # contrast: T = f I) are applied as f * M, which equals (f I) @ M exactly.
     M, b = np.eye(3), np.zeros(3)
-    for k in rng.permutation(4):
+    for k in rng.permutation(4).tolist():
         if k == 0 and brightness > 0:
-            T, o = np.eye(3) * _uniform(rng, (1 - brightness, 1 + brightness)), np.zeros(3)
+            f = _uniform(rng, (1 - brightness, 1 + brightness))
+            M, b = f * M, f * b
         elif k == 1 and contrast > 0:
             f = _uniform(rng, (1 - contrast, 1 + contrast))
             grey = float(_LUMA @ (M @ mean_rgb + b))
-            T, o = np.eye(3) * f, np.full(3, (1 - f) * grey)
+            M, b = f * M, f * b + (1 - f) * grey
         elif k == 2 and saturation > 0:
             f = _uniform(rng, (1 - saturation, 1 + saturation))
-            T, o = f * np.eye(3) + (1 - f) * np.outer(np.ones(3), _LUMA), np.zeros(3)
+            T = f * _EYE3 + (1 - f) * _GREY_PROJ
+            M, b = T @ M, T @ b
         elif k == 3 and hue_deg > 0:
             a = np.deg2rad(_uniform(rng, (-hue_deg, hue_deg)))
-            rot = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
-            T, o = np.linalg.inv(_YIQ) @ rot @ _YIQ, np.zeros(3)
-        else:
-            continue
-        M, b = T @ M, T @ b + o
-    return np.hstack([M, b[:, None]])
+            c, s = np.cos(a), np.sin(a)
+            T = _YIQ_INV @ np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]]) @ _YIQ
+            M, b = T @ M, T @ b
+    out = np.empty((3, 4))
+    out[:, :3], out[:, 3] = M, b
+    return out
 
 
 @dataclass(frozen=True)
@@ -246,7 +258,7 @@ class ColorJitter:
             return s
         mean = np.array(cv2.mean(s.image)[:3])
         m = color_matrix(rng, mean, self.brightness, self.contrast, self.saturation, self.hue_deg)
-        return s.with_(image=cv2.transform(s.image, m))  # rounds and saturates to uint8
+        return s._evolve(image=cv2.transform(s.image, m))  # rounds and saturates to uint8
 
 
 @dataclass(frozen=True)
@@ -257,7 +269,7 @@ class GaussianBlur:
     def __call__(self, s: FaceSample, rng: np.random.Generator) -> FaceSample:
         if rng.random() >= self.p:
             return s
-        return s.with_(image=cv2.GaussianBlur(s.image, (0, 0), _uniform(rng, self.sigma_px)))
+        return s._evolve(image=cv2.GaussianBlur(s.image, (0, 0), _uniform(rng, self.sigma_px)))
 
 
 @dataclass(frozen=True)
@@ -275,7 +287,7 @@ class GaussianNoise:
         start = int(rng.integers(0, bank.size - n + 1))
         noise = bank[start:start + n].reshape(s.image.shape) * _uniform(rng, self.std_levels)
         img = np.rint(s.image.astype(np.float32) + noise)
-        return s.with_(image=np.clip(img, 0, 255).astype(np.uint8))
+        return s._evolve(image=np.clip(img, 0, 255).astype(np.uint8))
 
 
 #: a fixed table of N(0, 1) samples (the same in every process); a noise field is a random
@@ -304,7 +316,10 @@ class JpegCompression:
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(s.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, q])
         if not ok:  # pragma: no cover
             raise RuntimeError("OpenCV could not encode a JPEG")
-        return s.with_(image=cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
+        rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV >= 4.10: decode straight to RGB
+        if rgb_flag is not None:
+            return s._evolve(image=cv2.imdecode(buf, rgb_flag))
+        return s._evolve(image=cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
 
 
 @dataclass(frozen=True)
@@ -332,7 +347,7 @@ class RandomErasing:
         p = s.landmarks
         under = (p[:, 0] >= x0 - 0.5) & (p[:, 0] < x0 + ew - 0.5) & (p[:, 1] >= y0 - 0.5) & (p[:, 1] < y0 + eh - 0.5)
         under &= s.landmark_valid
-        return s.with_(image=img, visible=s.visible & ~under)
+        return s._evolve(image=img, visible=s.visible & ~under)
 
 
 # ----------------------------------------------------------------------------- pipeline

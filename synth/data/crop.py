@@ -63,7 +63,7 @@ def crop_square(sample: FaceSample, margin: float = DEFAULT_MARGIN,
         valid = np.asarray(sample.landmark_valid, bool)
         if not valid.any():
             raise ValueError(f"{sample.source}/{sample.name}: no valid landmark to crop around; use from_='bbox'")
-        pts = sample.landmarks[valid]
+        pts = sample.landmarks if valid.all() else sample.landmarks[valid]
         lo, hi = pts.min(0), pts.max(0)
     elif from_ == "bbox":
         if not sample.bbox_valid:
@@ -93,6 +93,20 @@ def _inside(pts: np.ndarray, width: int, height: int) -> np.ndarray:
     return (pts[:, 0] >= -0.5) & (pts[:, 0] < width - 0.5) & (pts[:, 1] >= -0.5) & (pts[:, 1] < height - 0.5)
 
 
+def _warp_image(img: np.ndarray, A: np.ndarray, size_wh: tuple[int, int], border: int,
+                border_value: tuple[int, int, int]) -> np.ndarray:
+    """``cv2.warpAffine`` (bilinear) of an (H, W, C) image; 3-channel uint8 goes through RGBA.
+
+    OpenCV's bilinear remap has a vector path for 4 channels but not for 3: padding to RGBA,
+    warping and dropping alpha gives the same bytes (channels are independent) in ~0.55x the time.
+    """
+    if img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8:
+        rgba = cv2.warpAffine(cv2.cvtColor(img, cv2.COLOR_RGB2RGBA), A, size_wh, flags=cv2.INTER_LINEAR,
+                              borderMode=border, borderValue=(*border_value, 0))
+        return cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)
+    return cv2.warpAffine(img, A, size_wh, flags=cv2.INTER_LINEAR, borderMode=border, borderValue=border_value)
+
+
 def warp_sample(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[int, int],
                 border: BorderMode = "replicate", border_value: tuple[int, int, int] = (0, 0, 0)) -> FaceSample:
     """Warp image, landmarks and bbox by one (2, 3) affine; pose and other labels unchanged.
@@ -109,7 +123,7 @@ def warp_sample(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[
     w_out, h_out = int(out_size[0]), int(out_size[1])
     A = np.asarray(A_dst_from_src, np.float64)
     img = sample.image
-    scale = float(np.sqrt(abs(np.linalg.det(A[:, :2]))))
+    scale = abs(float(A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0])) ** 0.5  # sqrt |det| of the linear part
     sigma = (1.0 / scale - 1.0) / 2.0 if scale > 0 else 0.0
     if sigma > _MIN_AA_SIGMA:
         # blur only the source region the output reads from (plus the kernel's reach)
@@ -125,18 +139,19 @@ def warp_sample(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[
             img = cv2.GaussianBlur(np.ascontiguousarray(img[y0:y1, x0:x1]), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
             A = A.copy()
             A[:, 2] += A[:, :2] @ np.array([x0, y0], np.float64)  # ROI pixel (0, 0) is source (x0, y0)
-    out = cv2.warpAffine(img, A, (w_out, h_out), flags=cv2.INTER_LINEAR, borderMode=_BORDERS[border],
-                         borderValue=border_value)
+    out = _warp_image(img, A, (w_out, h_out), _BORDERS[border], border_value)
     A = np.asarray(A_dst_from_src, np.float64)
     lmk = apply_affine_to_points(A, sample.landmarks)
     valid = np.asarray(sample.landmark_valid, bool)
     visible = sample.visible & ~(valid & ~_inside(lmk, w_out, h_out))
+    if not valid.all():
+        lmk[~valid] = 0.0  # unlabelled rows stay 0 (the affine moved them off the origin)
     bbox = sample.bbox
     if sample.bbox_valid:
         x0b, y0b, x1b, y1b = sample.bbox.astype(np.float64)
         c = apply_affine_to_points(A, np.array([[x0b, y0b], [x1b, y0b], [x0b, y1b], [x1b, y1b]]))
         bbox = np.concatenate([c.min(0), c.max(0)]).astype(np.float32)
-    return sample.with_(image=out, landmarks=lmk, visible=visible, bbox=bbox)
+    return sample._evolve(image=out, landmarks=lmk, visible=visible, bbox=bbox)
 
 
 def face_crop(

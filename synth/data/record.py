@@ -11,7 +11,7 @@ signs; ``rotation`` = R_cam_from_model).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
@@ -76,6 +76,21 @@ class FaceSample:
         """A copy with some fields replaced (arrays are not copied)."""
         return replace(self, **changes)
 
+    def _evolve(self, **changes) -> "FaceSample":
+        """Package-internal ``with_`` without ``__post_init__``: no image check, no masking.
+
+        ~20x cheaper than ``with_``; for the crop/augment ops, whose outputs keep the
+        invariants by construction: image (H, W, 3) uint8, ``landmarks`` / ``euler_deg``
+        float32 with invalid entries already 0. Arrays are shared, not copied.
+        """
+        unknown = changes.keys() - _FIELD_NAMES
+        if unknown:
+            raise TypeError(f"FaceSample has no field(s) {sorted(unknown)}")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
     def to_dict(self) -> dict:
         """Plain dict of arrays (for a DataLoader's default collate); strings stay strings."""
         return {
@@ -85,3 +100,6 @@ class FaceSample:
             "bbox": self.bbox, "bbox_valid": np.bool_(self.bbox_valid), "convention": self.convention,
             "source": self.source, "name": self.name,
         }
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(FaceSample))

@@ -12,7 +12,9 @@ opens its own h5py handles (one per file, kept open) and reopens them when it fi
 in a new process (a DataLoader worker forked after the parent had read). Handles are
 never pickled, never shared across a fork, and inherited ones are left alone (not closed)
 in the child. One sample's image is one HDF5 chunk (raw codecs) or one entry of a
-variable-length dataset (jpeg/png), so a read touches one chunk per field.
+variable-length dataset (jpeg/png), read per sample. The small label fields (~0.7 KB a
+sample) of a file are read whole, once per process, on its first sample (``_labels``): one
+read per field instead of one per field and sample.
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ _CONVENTION_FIELDS = {"3d": ("lmk2d", "visible"), "2d": ("lmk2d_contour", "visib
 #: every field this reader needs (for either convention)
 SYNTHETIC_FIELDS = ("image", "lmk2d", "lmk2d_contour", "visible", "visible_contour", "rotation",
                     "euler_deg", "bbox", "index")
-#: h5py raw-data chunk cache per open dataset: holds the ~64 KiB label chunks of a few
-#: recently read blocks (h5py's default 1 MiB would also do; images are one chunk each).
+#: h5py raw-data chunk cache per open dataset (the labels are read whole, see ``_labels``;
+#: h5py's default 1 MiB would also do; raw images are one chunk each).
 _CHUNK_CACHE_BYTES = 4 * 1024 * 1024
+#: every field is replaced in ``read``; only a starting point for ``FaceSample._evolve``
+_TEMPLATE = FaceSample(image=np.zeros((1, 1, 3), np.uint8))
 
 
 def _h5py():
@@ -162,7 +166,8 @@ class SyntheticDataset(Dataset):
                 handles.append({"file": f, "image": image if raw else _VlenRowReader(image),
                                 "image_shape": tuple(int(v) for v in image.attrs.get("image_shape", image.shape[1:])),
                                 "lmk": f[lmk_name], "vis": f[vis_name], "rotation": f["rotation"],
-                                "euler_deg": f["euler_deg"], "bbox": f["bbox"], "index": f["index"], "raw": raw})
+                                "euler_deg": f["euler_deg"], "bbox": f["bbox"], "index": f["index"], "raw": raw,
+                                "labels": None})
             self._handles, self._pid = handles, pid
         return self._handles
 
@@ -185,6 +190,22 @@ class SyntheticDataset(Dataset):
         j = bisect.bisect_right(self._starts, i) - 1
         return j, i - self._starts[j]
 
+    @staticmethod
+    def _labels(d: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The label fields of one open file, read whole on first use (this process only).
+
+        (n, 68, 2) float32 ``lmk``, (n, 68) bool ``vis``, (n, 3, 3) float32 ``rotation``,
+        (n, 3) float32 ``euler_deg``, (n, 4) float32 ``bbox``, (n,) ``index``.
+        """
+        if d["labels"] is None:
+            d["labels"] = {
+                "lmk": np.asarray(d["lmk"][:], np.float32), "vis": np.asarray(d["vis"][:], bool),
+                "rotation": np.asarray(d["rotation"][:], np.float32),
+                "euler_deg": np.asarray(d["euler_deg"][:], np.float32),
+                "bbox": np.asarray(d["bbox"][:], np.float32), "index": d["index"][:].tolist(),
+            }
+        return d["labels"]
+
     def read(self, i: int) -> FaceSample:
         """Sample ``i`` as a FaceSample, without ``transform``."""
         j, row = self._locate(int(i))
@@ -192,23 +213,27 @@ class SyntheticDataset(Dataset):
         image = d["image"][row] if d["raw"] else _decode_rgb(d["image"].read(row), d["image_shape"])
         if image.ndim == 2 or image.shape[2] == 1:
             image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
-        vis = d["vis"][row]
-        ones = np.ones(NUM_LANDMARKS, bool)
-        return FaceSample(
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise UserError(f"{self.files[j]}: row {row}: image must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}")
+        lab = self._labels(d)
+        # Every label is valid, so FaceSample's masking is the identity: build it directly
+        # (rows are copied, so a sample never aliases the cache).
+        return FaceSample._evolve(
+            _TEMPLATE,
             image=image,
-            landmarks=d["lmk"][row],
-            landmark_valid=ones,
-            visible=vis,
-            visible_valid=ones.copy(),
-            euler_deg=d["euler_deg"][row],
+            landmarks=lab["lmk"][row].copy(),
+            landmark_valid=np.ones(NUM_LANDMARKS, bool),
+            visible=lab["vis"][row].copy(),
+            visible_valid=np.ones(NUM_LANDMARKS, bool),
+            euler_deg=lab["euler_deg"][row].copy(),
             euler_valid=np.ones(3, bool),
-            rotation=d["rotation"][row],
+            rotation=lab["rotation"][row].copy(),
             rotation_valid=True,
-            bbox=d["bbox"][row],
+            bbox=lab["bbox"][row].copy(),
             bbox_valid=True,
             convention=self.convention,
             source=self.source,
-            name=str(int(d["index"][row])),
+            name=str(int(lab["index"][row])),
         )
 
     def __getitem__(self, i: int) -> Any:

@@ -272,3 +272,32 @@ def test_flip_label_matches_mirrored_rendering():
     # landmarks agree up to the head's own left/right asymmetry (and crop scale jitter): loose
     err = np.linalg.norm(f.landmarks - b["lmk2d"], axis=1)
     assert np.median(err) < 1.0 and err.max() < 0.1 * 64  # the built-in head: ~1e-5 px (symmetric)
+
+
+# ----------------------------------------------------------------------------- fast copy path
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ops_keep_the_record_invariants_without_post_init(seed):
+    """The ops build their outputs with ``FaceSample._evolve`` (no ``__post_init__``): re-running
+    the checked constructor on every output must change nothing (invalid rows already 0)."""
+    cfg = AugmentConfig(flip_p=1, affine_p=1, color_p=1, blur_p=1, noise_p=1, jpeg_p=1, erase_p=1,
+                        partial_pose="drop")
+    rng = np.random.default_rng(seed)
+    for euler_valid in ((True, True, True), (True, False, False)):
+        s = _sample(seed, 64, 64, euler_valid=euler_valid)
+        outs = [s]
+        for op in build_augment(cfg).ops:
+            outs.append(op(outs[-1], rng))
+        outs.append(CropAugment(48, cfg)(s, rng))
+        outs.append(face_crop(s, 32, jitter=(rng, (0.9, 1.1), 0.05)))
+        for out in outs:
+            checked = out.with_()
+            np.testing.assert_array_equal(out.landmarks, checked.landmarks)
+            np.testing.assert_array_equal(out.euler_deg, checked.euler_deg)
+            assert out.landmarks.dtype == np.float32 and out.euler_deg.dtype == np.float32
+            assert out.image.dtype == np.uint8 and out.image.ndim == 3 and out.image.shape[2] == 3
+
+
+def test_evolve_rejects_unknown_fields():
+    with pytest.raises(TypeError, match="no field"):
+        _sample()._evolve(landmark=np.zeros((K, 2), np.float32))

@@ -167,3 +167,15 @@ def test_with_the_real_generator(tmp_path):
     s = ds[2]
     assert s.image.shape == (64, 64, 3) and s.name == "2"
     assert np.isfinite(s.landmarks).all() and s.rotation_valid
+
+
+def test_label_cache_is_not_aliased(shard_dir):
+    """Labels are read whole once per process; a sample gets copies, so editing it leaves the cache alone."""
+    ds = SyntheticDataset(shard_dir)
+    a = ds[5]
+    a.landmarks[:] = -1
+    a.visible[:] = ~a.visible
+    a.euler_deg[:] = 0
+    a.bbox[:] = 0
+    a.rotation[:] = 0
+    _check(ds[5], 5)
