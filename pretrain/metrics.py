@@ -1,4 +1,6 @@
-"""Training metrics: rows appended to ``metrics.jsonl`` and the loss curve drawn as ``loss.png`` (OpenCV)."""
+"""Training metrics: rows appended to ``metrics.jsonl`` (and to TensorBoard event files under
+``tensorboard/`` when the ``tensorboard`` package is installed), and the loss curve drawn as
+``loss.png`` (OpenCV)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,23 @@ __all__ = ["MetricsLog", "read_metrics", "plot_loss_curve"]
 
 
 class MetricsLog:
-    """Append-only JSON-lines file, one row per log step; ``truncate_after(step)`` for a resumed run."""
+    """Append-only JSON-lines file, one row per log step; ``truncate_after(step)`` for a resumed run.
 
-    def __init__(self, path: str | Path) -> None:
+    With ``tensorboard_dir`` set and ``torch.utils.tensorboard`` importable (it needs the
+    optional ``tensorboard`` package), every numeric field of a row is also written as a
+    TensorBoard scalar at the row's ``step``; without the package this is silently skipped.
+    """
+
+    def __init__(self, path: str | Path, tensorboard_dir: str | Path | None = None) -> None:
         self.path = Path(path)
+        self._tb = None
+        if tensorboard_dir is not None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard not installed: JSONL only
+                pass
+            else:
+                self._tb = SummaryWriter(log_dir=str(tensorboard_dir))
 
     def truncate_after(self, step: int) -> None:
         """Drop rows with ``step`` greater than ``step`` (written after the checkpoint we resume from)."""
@@ -25,6 +40,16 @@ class MetricsLog:
     def write(self, row: dict[str, Any]) -> None:
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
+        if self._tb is not None:
+            step = int(row.get("step", 0))
+            for key, value in row.items():
+                if key not in ("step", "time") and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self._tb.add_scalar(f"pretrain/{key}", value, step)
+            self._tb.flush()
+
+    def close(self) -> None:
+        if self._tb is not None:
+            self._tb.close()
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:

@@ -188,7 +188,7 @@ def _run(cfg: PretrainConfig, info: DistInfo, *, resume: bool, progress: bool, s
     loader = build_loader(cfg.data, cfg.image_size, cfg.views, batch_size=cfg.batch_size, seed=cfg.seed,
                           start_step=start, total_steps=total, rank=info.rank, world_size=info.world_size,
                           accumulate=accumulate, num_workers=cfg.num_workers, pin_memory=device.type == "cuda")
-    log = MetricsLog(out / "metrics.jsonl")
+    log = MetricsLog(out / "metrics.jsonl", tensorboard_dir=out / "tensorboard" if info.is_main else None)
     if info.is_main:
         log.truncate_after(start) if resume else log.path.write_text("")
     end = total if stop_after is None else min(total, start + int(stop_after))
@@ -249,6 +249,7 @@ def _run(cfg: PretrainConfig, info: DistInfo, *, resume: bool, progress: bool, s
             bar.update(1)
     if bar is not None:
         bar.close()
+    log.close()
     del it
 
     if end == total and info.is_main:

@@ -77,3 +77,34 @@ def test_bad_config_is_one_line(tiny_synth, tmp_path, capsys, override, message)
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err
+
+
+def test_metrics_also_go_to_tensorboard_when_it_is_installed(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from pretrain.metrics import MetricsLog
+
+    scalars = []
+
+    class FakeWriter:  # stands in for torch.utils.tensorboard.SummaryWriter
+        def __init__(self, log_dir):
+            self.log_dir = log_dir
+
+        def add_scalar(self, tag, value, step):
+            scalars.append((tag, value, step))
+
+        def flush(self):
+            pass
+
+        def close(self):
+            pass
+
+    fake = types.ModuleType("torch.utils.tensorboard")
+    fake.SummaryWriter = FakeWriter
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", fake)
+    log = MetricsLog(tmp_path / "metrics.jsonl", tensorboard_dir=tmp_path / "tb")
+    log.write({"step": 7, "loss": 1.5, "lr": 0.1, "time": 123.0, "method": "simclr"})
+    log.close()
+    assert scalars == [("pretrain/loss", 1.5, 7), ("pretrain/lr", 0.1, 7)]
+    assert '"loss": 1.5' in (tmp_path / "metrics.jsonl").read_text()
