@@ -23,13 +23,24 @@ def ict_dir(tmp_path_factory) -> Path:
     archive = SHARED / "ict-facekit" / "FaceXModel.tar.xz"
     if not archive.is_file():
         pytest.skip(f"ICT-FaceKit not available at {archive} (needed for tests on a real head model)")
-    cache = Path(os.environ.get("FACESYNTH_CACHE", tmp_path_factory.getbasetemp() / "cache")) / "ict"
-    folder = cache / "FaceXModel"
-    if not (folder / "generic_neutral_mesh.obj").is_file():
+    return _unpack_once(archive, tmp_path_factory, "ict", "FaceXModel/generic_neutral_mesh.obj").parent
+
+
+@pytest.fixture(scope="session")
+def unpack_once(tmp_path_factory):
+    """``unpack_once(archive, name, marker) -> Path``: a shared archive extracted once per session."""
+    return lambda archive, name, marker: _unpack_once(archive, tmp_path_factory, name, marker)
+
+
+def _unpack_once(archive: Path, tmp_path_factory, name: str, marker: str) -> Path:
+    """Extract ``archive`` into the session cache (``$FACESYNTH_CACHE`` or a pytest temp dir)
+    under ``name`` unless ``marker`` (a path inside it) already exists; returns that path."""
+    cache = Path(os.environ.get("FACESYNTH_CACHE", tmp_path_factory.getbasetemp() / "cache")) / name
+    if not (cache / marker).exists():
         cache.mkdir(parents=True, exist_ok=True)
         with tarfile.open(archive) as tar:
             tar.extractall(cache, filter="data")
-    return folder
+    return cache / marker
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tarfile
 from pathlib import Path
 
 import pytest
+
 
 @pytest.fixture(scope="session")
 def aflw2000_dev_dir(shared_dir) -> Path:
@@ -18,15 +17,9 @@ def aflw2000_dev_dir(shared_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def aflw_crops_dir(shared_dir, tmp_path_factory) -> Path:
+def aflw_crops_dir(shared_dir, unpack_once) -> Path:
     """The shared AFLW crops, unpacked once per session into a temp cache (never into the repo)."""
     archive = shared_dir / "aflw-crops" / "aflw-crops.tar"
     if not archive.is_file():
         pytest.skip(f"AFLW crops not available at {archive} (needed for tests on real AFLW labels)")
-    cache = Path(os.environ.get("FACESYNTH_CACHE", tmp_path_factory.getbasetemp() / "cache")) / "aflw-crops"
-    folder = cache / "aflw-crops"
-    if not (folder / "labels.npz").is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(archive) as tar:
-            tar.extractall(cache, filter="data")
-    return folder
+    return unpack_once(archive, "aflw-crops", "aflw-crops/labels.npz").parent
