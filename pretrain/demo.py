@@ -30,14 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     if not data.is_dir():
         raise UserError(f"{data}: run `python -m synth.demo --out {out}` first (it writes the synthetic shards)")
 
-    import torch
-
     from pretrain.config import resolve_config
     from pretrain.train import run
     from synth.gen_config import resolve_config as synth_config
     from synth.generate import generate
 
-    torch.set_num_threads(1)  # measured: faster than 2 threads on a 2-core machine for small models
     t0 = time.perf_counter()
     for name, n, seed in (("probe_train", 256, 101), ("probe_test", 128, 102)):
         cfg = synth_config(preset="extreme", overrides=["crop.image_size=64", f"seed={seed}", "output.shard_size=256"])
