@@ -5,8 +5,10 @@ codec, the generator's default), or, when the built-in head is not available or 
 ``--fake``, writes shards of the same fields with smooth random images (JPEG too, so the
 decode cost is the same). Then reads it through ``SyntheticDataset`` ->
 ``CropAugment`` (``face_crop`` at 128 px with jitter + the default ``AugmentConfig``, one
-warp) -> ``FaceSample.to_dict`` in a ``DataLoader`` with 0, 1 and 2 workers, and prints samples/s
-and samples/s per worker. Goal: >= 1,000 samples/s per worker. Run by hand:
+warp) -> ``FaceSample.to_dict`` in a ``DataLoader`` (batches fetched through
+``SyntheticDataset.__getitems__``, collated by ``synth.data.record.collate_dicts``) with 0, 1
+and 2 workers, and prints samples/s and samples/s per worker. Goal: >= 1,000 samples/s per
+worker. Run by hand:
 
     python benchmarks/data_loader.py            # 512 samples
     python benchmarks/data_loader.py --n 2048 --fake
@@ -93,8 +95,10 @@ def _worker_init(_: int) -> None:
 def _measure(ds, workers: int, batch_size: int, epochs: int) -> float:
     import torch
 
+    from synth.data.record import collate_dicts
+
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers,
-                                         persistent_workers=workers > 0, drop_last=True,
+                                         collate_fn=collate_dicts, persistent_workers=workers > 0, drop_last=True,
                                          worker_init_fn=_worker_init if workers > 0 else None)
     for _ in loader:  # warm-up epoch: worker start, file opens, page cache
         pass

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["RasterOutput", "rasterize", "rasterize_color", "interpolate", "vertex_normals"]
+__all__ = ["RasterOutput", "rasterize", "rasterize_color", "interpolate", "vertex_normals", "edge_pixels", "refine_edges"]
 
 
 @dataclass(frozen=True)
@@ -268,3 +268,198 @@ def vertex_normals(verts: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     out = np.zeros_like(v)
     _normals_kernel(v, np.ascontiguousarray(triangles, dtype=np.int32), out)
     return out
+
+
+# -- anti-aliasing by supersampling only the pixels on edges -----------------------------------
+#
+# A face at 128-256 px is tens of thousands of sub-pixel triangles: rasterizing the whole
+# frame at S x S sub-samples costs ~S^2 times a 1x pass, yet only the pixels on a
+# silhouette or an occlusion edge need more than their centre sample (inside a surface,
+# Gouraud shading is smooth already). So: rasterize at 1x, flag the edge pixels
+# (``edge_pixels``), and re-rasterize at S x S only inside them (``refine_edges``).
+
+
+@numba.njit(cache=True, nogil=True)
+def _edge_kernel(tri_id, depth, color, depth_jump, color_jump, out):  # pragma: no cover - numba
+    h, w = tri_id.shape
+    nc = color.shape[2]
+    for i in range(h):
+        for j in range(w):
+            for di, dj in ((0, 1), (1, 0)):
+                a, b = i + di, j + dj
+                if a >= h or b < 0 or b >= w:
+                    continue
+                ca, cb = tri_id[i, j] >= 0, tri_id[a, b] >= 0
+                flag = ca != cb
+                if ca and cb and not flag:
+                    d0, d1 = depth[i, j], depth[a, b]
+                    flag = abs(d0 - d1) > depth_jump * min(d0, d1)
+                    for k in range(nc):
+                        flag = flag or abs(color[i, j, k] - color[a, b, k]) > color_jump
+                if flag:
+                    out[i, j] = True
+                    out[a, b] = True
+
+
+def edge_pixels(raster: RasterOutput, color: np.ndarray, depth_jump: float, color_jump: float) -> np.ndarray:
+    """Pixels that need more than their centre sample: on a silhouette or a discontinuity.
+
+    A pixel is an edge pixel when one of its 4 neighbours differs in coverage (silhouette),
+    lies at a depth differing by more than ``depth_jump`` times the nearer depth (one
+    surface in front of another: nose over cheek), or differs in any colour channel by more
+    than ``color_jump`` (an eyelid over the eye, a sharp albedo edge). Both pixels of such
+    a pair are flagged.
+
+    Args:
+        raster: a 1x raster.
+        color: (H, W, C) float32 colour of that raster.
+        depth_jump: relative depth threshold (e.g. 0.01 = 1 % of the distance).
+        color_jump: absolute colour threshold, in the units of ``color``.
+
+    Returns:
+        (H, W) bool.
+    """
+    out = np.zeros(raster.tri_id.shape, dtype=np.bool_)
+    _edge_kernel(raster.tri_id, raster.depth, np.ascontiguousarray(color, dtype=np.float32),
+                 float(depth_jump), float(color_jump), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _refine_kernel(u, v, w, tris, cull, attr, s, slot, sat, sub_depth, sub_color):  # pragma: no cover - numba
+    """Z-buffer the S x S sub-samples of the flagged pixels: ``slot[i, j]`` is the pixel's
+    row in ``sub_depth`` (P, S*S) and ``sub_color`` (P, S*S, C), -1 when not flagged; ``sat``
+    is the (H+1, W+1) summed-area table of ``slot >= 0`` (a triangle that covers no flagged
+    pixel is skipped after four reads). Same coverage rule and tie-breaks as
+    ``_raster_kernel``; sub-sample (a, b) of pixel (i, j) sits at hi-res pixel
+    (i S + a, j S + b)."""
+    hh, ww = slot.shape[0] * s, slot.shape[1] * s
+    nc = attr.shape[1]
+    for f in range(tris.shape[0]):
+        i0, i1, i2 = tris[f, 0], tris[f, 1], tris[f, 2]
+        w0, w1, w2 = w[i0], w[i1], w[i2]
+        if w0 <= 0.0 or w1 <= 0.0 or w2 <= 0.0:
+            continue
+        x0, y0, x1, y1, x2, y2 = u[i0], v[i0], u[i1], v[i1], u[i2], v[i2]
+        area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+        if area == 0.0:
+            continue
+        if cull and area > 0.0:
+            continue
+        xmin = max(int(np.ceil(min(x0, x1, x2))), 0)
+        xmax = min(int(np.floor(max(x0, x1, x2))), ww - 1)
+        ymin = max(int(np.ceil(min(y0, y1, y2))), 0)
+        ymax = min(int(np.floor(max(y0, y1, y2))), hh - 1)
+        if xmin > xmax or ymin > ymax:
+            continue
+        pi0, pi1, pj0, pj1 = ymin // s, ymax // s + 1, xmin // s, xmax // s + 1
+        if sat[pi1, pj1] - sat[pi0, pj1] - sat[pi1, pj0] + sat[pi0, pj0] == 0:
+            continue  # no flagged pixel under the triangle's box
+        inv_area = 1.0 / area
+        iw0, iw1, iw2 = 1.0 / w0, 1.0 / w1, 1.0 / w2
+        a0x, a0y = (x2 - x1) * inv_area, (y2 - y1) * inv_area
+        a1x, a1y = (x0 - x2) * inv_area, (y0 - y2) * inv_area
+        for py in range(ymin, ymax + 1):
+            fy = float(py)
+            r0 = a0x * (fy - y1)
+            r1 = a1x * (fy - y2)
+            for px in range(xmin, xmax + 1):
+                p = slot[py // s, px // s]
+                if p < 0:
+                    continue
+                fx = float(px)
+                e0 = r0 - a0y * (fx - x1)
+                if e0 < 0.0:
+                    continue
+                e1 = r1 - a1y * (fx - x2)
+                if e1 < 0.0:
+                    continue
+                e2 = 1.0 - e0 - e1
+                if e2 < 0.0:
+                    continue
+                if e0 == 0.0 or e1 == 0.0 or e2 == 0.0:
+                    if e0 == 0.0 and not _top_left(x1, y1, x2, y2, area):
+                        continue
+                    if e1 == 0.0 and not _top_left(x2, y2, x0, y0, area):
+                        continue
+                    if e2 == 0.0 and not _top_left(x0, y0, x1, y1, area):
+                        continue
+                b0, b1, b2 = e0 * iw0, e1 * iw1, e2 * iw2
+                z = 1.0 / (b0 + b1 + b2)
+                q = (py % s) * s + px % s
+                if z < sub_depth[p, q]:
+                    sub_depth[p, q] = z
+                    l0, l1, l2 = numba.float32(b0 * z), numba.float32(b1 * z), numba.float32(b2 * z)
+                    for k in range(nc):
+                        sub_color[p, q, k] = l0 * attr[i0, k] + l1 * attr[i1, k] + l2 * attr[i2, k]
+
+
+@numba.njit(cache=True, nogil=True)
+def _slots_kernel(edges, slot, sat):  # pragma: no cover - numba
+    """Number the flagged pixels row-major into ``slot`` (-1 elsewhere) and fill the (H+1,
+    W+1) summed-area table ``sat`` of the flags; returns the count."""
+    h, w = edges.shape
+    n = 0
+    for i in range(h):
+        row = 0
+        for j in range(w):
+            if edges[i, j]:
+                slot[i, j] = n
+                n += 1
+                row += 1
+            else:
+                slot[i, j] = -1
+            sat[i + 1, j + 1] = sat[i, j + 1] + row
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _resolve_kernel(slot, sub_depth, sub_color, rgb, alpha):  # pragma: no cover - numba
+    """Box-filter the sub-samples of each flagged pixel into ``rgb`` (premultiplied: empty
+    sub-samples count as 0) and ``alpha`` (covered fraction)."""
+    h, w = slot.shape
+    ss, nc = sub_depth.shape[1], sub_color.shape[2]
+    inv = numba.float32(1.0 / ss)
+    for i in range(h):
+        for j in range(w):
+            p = slot[i, j]
+            if p < 0:
+                continue
+            n = 0
+            for q in range(ss):
+                n += sub_depth[p, q] < np.inf
+            alpha[i, j] = n * inv
+            for k in range(nc):
+                acc = numba.float32(0.0)
+                for q in range(ss):
+                    acc += sub_color[p, q, k]
+                rgb[i, j, k] = acc * inv
+
+
+def refine_edges(
+    verts_scr_hi: np.ndarray, triangles: np.ndarray, vertex_attr: np.ndarray, edges: np.ndarray, factor: int,
+    rgb: np.ndarray, alpha: np.ndarray, cull_backfaces: bool = False,
+) -> None:
+    """Re-render the flagged pixels from S x S sub-samples each, in place.
+
+    Args:
+        verts_scr_hi: (V, 3) screen vertices (u, v, depth) in the S-times-larger pixel grid
+            (``synth.render.Camera.supersampled``).
+        triangles, vertex_attr, cull_backfaces: as in ``rasterize_color``.
+        edges: (H, W) bool pixels to refine (``edge_pixels``), in the 1x grid.
+        factor: S.
+        rgb: (H, W, C) float32 1x colour; flagged pixels get the mean of their sub-samples
+            (empty ones count as 0, i.e. premultiplied by coverage).
+        alpha: (H, W) float32 1x coverage; flagged pixels get their covered fraction.
+    """
+    attr = np.ascontiguousarray(vertex_attr, dtype=np.float32)
+    slot = np.empty(edges.shape, dtype=np.int32)
+    sat = np.zeros((edges.shape[0] + 1, edges.shape[1] + 1), dtype=np.int32)
+    n = _slots_kernel(np.ascontiguousarray(edges, dtype=np.bool_), slot, sat)
+    ss = factor * factor
+    sub_depth = np.full((n, ss), np.inf, dtype=np.float64)
+    sub_color = np.zeros((n, ss, attr.shape[1]), dtype=np.float32)
+    vs = np.ascontiguousarray(np.asarray(verts_scr_hi).T, dtype=np.float64)
+    _refine_kernel(vs[0], vs[1], vs[2], np.ascontiguousarray(triangles, dtype=np.int32), bool(cull_backfaces),
+                   attr, int(factor), slot, sat, sub_depth, sub_color)
+    _resolve_kernel(slot, sub_depth, sub_color, rgb, alpha)

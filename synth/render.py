@@ -1,9 +1,18 @@
-"""Render a posed mesh: camera, supersampled rasterization, colour and coverage.
+"""Render a posed mesh: camera, anti-aliased rasterization, colour and coverage.
 
 This is the small interface every renderer backend sits behind: camera-frame vertices,
-triangles and per-vertex colours in; an anti-aliased image, its coverage (alpha) and the
-supersampled raster (triangle id, depth, barycentrics, for labels and masks) out. The
-rasterizer itself lives in ``synth.raster``.
+triangles and per-vertex colours in; an anti-aliased image, its coverage (alpha) and a
+raster (triangle id, depth, for labels and masks) out. The rasterizer itself lives in
+``synth.raster``.
+
+Anti-aliasing (``antialias``), both with S x S sub-samples per pixel:
+
+- ``"edges"`` (default): a 1x pass, then S x S sub-samples only in the pixels on a
+  silhouette or a depth/colour discontinuity (``synth.raster.edge_pixels``). Inside a
+  surface one sample is what S x S would give to within the shading's smoothness; at
+  128-256 px this is 2-3x faster than ``"full"``. The label raster is the 1x one.
+- ``"full"``: the whole frame at S x S sub-samples, box-filtered (plain SSAA); the label
+  raster is the supersampled one.
 
 Symbols: V vertices, F triangles, H x W output size, S supersampling factor.
 Frames and pixels follow ``synth.geometry``: camera frame OpenGL-style (x right, y up,
@@ -17,10 +26,16 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from synth.geometry import project_points
-from synth.raster import RasterOutput, rasterize_color
+from synth.raster import RasterOutput, edge_pixels, rasterize_color, refine_edges
 
-__all__ = ["Camera", "Render", "render_mesh", "to_screen"]
+__all__ = ["Camera", "Render", "render_mesh", "to_screen", "ANTIALIAS_MODES"]
+
+ANTIALIAS_MODES = ("edges", "full")
+#: ``"edges"`` mode: a pixel pair is an edge when depth differs by more than this fraction
+#: of the distance (~1 cm at 50 cm: one surface in front of another), or a colour channel
+#: by more than ``EDGE_COLOR_JUMP`` (linear radiance units; skin is ~0.1-0.6).
+EDGE_DEPTH_JUMP = 0.02
+EDGE_COLOR_JUMP = 0.15
 
 
 @dataclass(frozen=True)
@@ -64,9 +79,12 @@ class Render:
         rgb: (H, W, 3) float32 colour premultiplied by coverage (black where empty), in the
             units of the vertex colours.
         alpha: (H, W) float32 coverage in [0, 1] (fraction of the S x S subpixels hit).
-        raster: ``RasterOutput`` at the supersampled size (H*S, W*S).
-        camera_hi: the supersampled camera that produced ``raster``.
-        factor: S.
+        raster: ``RasterOutput`` for labels: (H*S, W*S) with full supersampling, (H, W) with
+            edge anti-aliasing.
+        camera_hi: the camera of ``raster``'s pixel grid.
+        factor: ``raster``'s size over the output size (S or 1).
+        verts_scr: (V, 3) float64 the vertices in the output's pixel grid (u px, v px,
+            depth mm), as ``to_screen(verts_cam, camera)``.
     """
 
     rgb: np.ndarray
@@ -74,16 +92,28 @@ class Render:
     raster: RasterOutput
     camera_hi: Camera
     factor: int
+    verts_scr: np.ndarray
 
 
 def to_screen(verts_cam: np.ndarray, camera: Camera) -> np.ndarray:
-    """(V, 3) camera-frame points (mm) -> (V, 3) screen (u px, v px, depth mm = -z)."""
+    """(V, 3) camera-frame points (mm) -> (V, 3) float64 screen (u px, v px, depth mm = -z),
+    as ``synth.geometry.project_points``."""
     verts_cam = np.asarray(verts_cam)
-    uv = project_points(verts_cam, camera.K)
-    scr = np.empty((uv.shape[0], 3), dtype=uv.dtype)
-    scr[:, :2] = uv
-    np.negative(verts_cam[:, 2], out=scr[:, 2])
+    if verts_cam.ndim != 2 or verts_cam.shape[1] != 3:
+        raise ValueError(f"verts_cam must be (V, 3), got {verts_cam.shape}")
+    scr = np.empty(verts_cam.shape, dtype=np.float64)
+    K = camera.K
+    _screen_kernel(verts_cam, float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2]), scr)
     return scr
+
+
+@numba.njit(cache=True, nogil=True)
+def _screen_kernel(p, fx, fy, cx, cy, out):  # pragma: no cover - numba
+    for i in range(p.shape[0]):
+        x, y, d = np.float64(p[i, 0]), np.float64(p[i, 1]), -np.float64(p[i, 2])
+        out[i, 0] = cx + fx * x / d
+        out[i, 1] = cy - fy * y / d
+        out[i, 2] = d
 
 
 @numba.njit(cache=True, nogil=True)
@@ -124,6 +154,7 @@ def render_mesh(
     camera: Camera,
     supersample: int = 2,
     cull_backfaces: bool = False,
+    antialias: str = "edges",
 ) -> Render:
     """Rasterize a mesh with per-vertex colours (Gouraud), anti-aliased by supersampling.
 
@@ -132,19 +163,37 @@ def render_mesh(
         triangles: (F, 3) int, CCW seen from outside.
         vertex_color: (V, C) float per-vertex colour (already shaded), any units.
         camera: output camera.
-        supersample: S >= 1; the raster is S times larger and box-filtered down.
+        supersample: S >= 1 sub-samples per pixel side; 1 = no anti-aliasing.
         cull_backfaces: see ``synth.raster.rasterize``.
+        antialias: ``"edges"`` or ``"full"`` (module docstring).
 
     Returns:
         ``Render``.
     """
     if supersample < 1:
         raise ValueError(f"supersample must be >= 1, got {supersample}")
+    if antialias not in ANTIALIAS_MODES:
+        raise ValueError(f"antialias must be one of {ANTIALIAS_MODES}, got {antialias!r}")
+    if antialias == "edges":
+        return _render_edges(verts_cam, triangles, vertex_color, camera, supersample, cull_backfaces)
     cam_hi = camera.supersampled(supersample)
+    scr = to_screen(verts_cam, camera)
     raster, color_hi = rasterize_color(
         to_screen(verts_cam, cam_hi), triangles, vertex_color, cam_hi.height, cam_hi.width, cull_backfaces
     )
     rgb = np.empty((camera.height, camera.width, color_hi.shape[2]), np.float32)
     alpha = np.empty((camera.height, camera.width), np.float32)
     _downsample_kernel(color_hi, raster.tri_id, supersample, rgb, alpha)
-    return Render(rgb=rgb, alpha=alpha, raster=raster, camera_hi=cam_hi, factor=supersample)
+    return Render(rgb=rgb, alpha=alpha, raster=raster, camera_hi=cam_hi, factor=supersample, verts_scr=scr)
+
+
+def _render_edges(verts_cam, triangles, vertex_color, camera: Camera, s: int, cull: bool) -> Render:
+    scr = to_screen(verts_cam, camera)
+    raster, rgb = rasterize_color(scr, triangles, vertex_color, camera.height, camera.width, cull)
+    alpha = (raster.tri_id >= 0).astype(np.float32)
+    if s > 1:
+        edges = edge_pixels(raster, rgb, EDGE_DEPTH_JUMP, EDGE_COLOR_JUMP)
+        scr_hi = scr.copy()
+        scr_hi[:, :2] = (scr[:, :2] + 0.5) * s - 0.5  # the pixel grid of camera.supersampled(s)
+        refine_edges(scr_hi, triangles, vertex_color, edges, s, rgb, alpha, cull)
+    return Render(rgb=rgb, alpha=alpha, raster=raster, camera_hi=camera, factor=1, verts_scr=scr)

@@ -22,12 +22,12 @@ import numba
 import numpy as np
 
 from synth.gen_config import GeneratorConfig
-from synth.geometry import euler_to_matrix, matrix_to_euler, project_points
+from synth.geometry import euler_to_matrix, matrix_to_euler
 from synth.labels import contour_table, landmark_visibility
 from synth.landmarks import NUM_LANDMARKS
 from synth.morphable import REGION_NAMES, MorphableModel
 from synth.raster import vertex_normals
-from synth.render import Camera, render_mesh
+from synth.render import Camera, render_mesh, to_screen
 from synth.scene.appearance import sample_albedo
 from synth.scene.background import sample_background
 from synth.scene.degrade import degrade
@@ -46,6 +46,9 @@ __all__ = ["SampleMaker", "sample_fields", "MASK_BACKGROUND", "MASK_OCCLUDER"]
 MASK_BACKGROUND = 0
 MASK_OCCLUDER = 255
 MAX_LIGHTS = 4
+#: a landmark whose vertex normal n has n . (direction to the camera) <= -FACING_SLACK is
+#: self-occluded (on the far side of the silhouette).
+FACING_SLACK = 0.1
 
 
 def sample_fields(cfg: GeneratorConfig, model: MorphableModel) -> list[Field]:
@@ -134,17 +137,21 @@ class SampleMaker:
         lighting = sample_lighting(r_light, cfg.lighting)
         normals = vertex_normals(verts_cam, model.triangles)
         radiance = shade(normals, albedo, view, lighting)  # linear RGB per vertex (Gouraud)
-        out = render_mesh(verts_cam, model.triangles, radiance, camera, cfg.render.supersample, cfg.render.cull_backfaces)
+        out = render_mesh(verts_cam, model.triangles, radiance, camera, cfg.render.supersample, cfg.render.cull_backfaces,
+                          cfg.render.antialias)
 
         # Composite in linear light (coverage-weighted), encode to sRGB once.
         img = over_to_srgb(out.rgb, out.alpha, sample_background(r_bg, size, size, cfg.background))
 
-        # Landmarks (both conventions) and self-occlusion from the supersampled depth buffer,
+        # Landmarks (both conventions) and self-occlusion from the render's depth buffer,
         # tested once for the landmark vertices and every contour candidate.
-        uv_all = project_points(verts_cam.astype(np.float64), K)
+        uv_all = out.verts_scr[:, :2]
         table = contour_table(model)
         tested = np.concatenate([model.landmarks68, table.candidates])
-        vis_tested = self._depth_visible(verts_cam, tested, model.triangles, out)
+        # A point on a surface turned away from the camera is hidden by the head itself (and
+        # not drawn at all with back-face culling); a little slack keeps silhouette points.
+        facing = np.einsum("ij,ij->i", normals[tested], view[tested]) > -FACING_SLACK
+        vis_tested = self._depth_visible(verts_cam, tested, model.triangles, out) & facing
         vis_self = vis_tested[:NUM_LANDMARKS]
         contour_idx = table.contour_vertices(model, uv_all, R, vis_tested[NUM_LANDMARKS:])
         vis_vertex = np.zeros(model.num_vertices, dtype=bool)
@@ -191,8 +198,7 @@ class SampleMaker:
 
     @staticmethod
     def _depth_visible(verts_cam: np.ndarray, idx: np.ndarray, triangles: np.ndarray, out) -> np.ndarray:
-        pts = verts_cam[idx].astype(np.float64)
-        scr = np.column_stack([project_points(pts, out.camera_hi.K), -pts[:, 2]])
+        scr = to_screen(verts_cam[idx], out.camera_hi)
         return landmark_visibility(scr, out.raster, vertex_ids=idx, triangles=triangles)
 
     @staticmethod

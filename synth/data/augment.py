@@ -18,10 +18,10 @@ In-plane rotation (``RandomAffine``)
     Rotating the image by theta clockwise about the camera's optical axis is, in the camera
     frame, a rotation about z that moves +y (up) toward +x: ``Rz(theta)`` of the Euler
     convention, so ``R' = Rz(theta) @ R = euler_to_matrix(0, 0, theta) @ R`` and the angles
-    are re-read with ``matrix_to_euler``. For yaw = pitch = 0 that is roll' = roll + theta
-    (clockwise image rotation adds to roll). In general all three angles change: column 2 of
-    R is (-sin y, sin p cos y, cos p cos y), so sin y' = cos(theta) sin y - sin(theta) sin p
-    cos y; yaw alone does not determine yaw'. The labels are exact (for the weak-perspective
+    are re-read with ``matrix_to_euler``. For yaw = pitch = 0
+    that is roll' = roll + theta (clockwise image rotation adds to roll). In general all three
+    angles change: column 2 of R is (-sin y, sin p cos y, cos p cos y), so sin y' = cos(theta)
+    sin y - sin(theta) sin p cos y; yaw alone does not determine yaw'. The labels are exact (for the weak-perspective
     labels every source uses) only when the full rotation is known; for a partial pose
     (e.g. AFLW with yaw only) ``partial_pose`` decides:
     ``"no_rotate"`` (default): rotate only samples whose pose is fully known or fully
@@ -37,12 +37,15 @@ Occlusion
 Implementation: OpenCV and NumPy on the (H, W, 3) uint8 image. torchvision.transforms.v2
 carries ``KeyPoints`` through geometry but not the landmark permutation nor the pose, works
 on CHW tensors, and its hue jitter costs ~3 ms at 128 px (the loader budget is 1 ms per
-sample); here one explicit 2x3 matrix moves image and points (``synth.data.crop.warp_sample``)
-and colour jitter is one 3x4 colour matrix (``cv2.transform``).
+sample); here one explicit 2x3 matrix moves image and points (``synth.data.crop.warp_sample``;
+``CropAugment`` folds crop, affine and flip into one such warp) and colour jitter is one 3x4
+colour matrix (``cv2.transform``). The per-sample label arithmetic (3x3 rotations, Euler
+angles, box corners) runs on Python floats where numpy's per-call overhead would dominate.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Callable, Literal, Sequence
@@ -50,7 +53,8 @@ from typing import Callable, Literal, Sequence
 import cv2
 import numpy as np
 
-from synth.data.crop import DEFAULT_MARGIN, BorderMode, crop_affine, crop_square, warp_sample
+from synth.data.crop import (DEFAULT_MARGIN, BorderMode, crop_affine, crop_square, warp_image, warp_labels,
+                             warp_sample)
 from synth.data.record import FaceSample
 from synth.geometry import euler_to_matrix, matrix_to_euler
 from synth.landmarks import FLIP_PERMUTATION, flip_landmarks
@@ -63,13 +67,18 @@ __all__ = [
 ]
 
 PartialPosePolicy = Literal["no_rotate", "keep_yaw", "drop"]
-_MIRROR = np.diag([-1.0, 1.0, 1.0])
+#: ``M R M`` with M = diag(-1, 1, 1) negates exactly the entries with one index 0
+_MIRROR_SIGNS = np.array([[1.0, -1.0, -1.0], [-1.0, 1.0, 1.0], [-1.0, 1.0, 1.0]], np.float32)
 #: ITU-R BT.601 luma weights (as torchvision's grayscale)
 _LUMA = np.array([0.299, 0.587, 0.114])
 #: RGB -> YIQ; a hue rotation turns the (I, Q) plane about the grey axis
 _YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 _YIQ_INV = np.linalg.inv(_YIQ)
-_EYE3 = np.eye(3)
+#: the hue turn by a in RGB, ``_YIQ_INV @ [[1, 0, 0], [0, cos a, -sin a], [0, sin a, cos a]] @ _YIQ``,
+#: is ``_HUE_1 + cos(a) _HUE_COS + sin(a) _HUE_SIN``
+_HUE_1 = _YIQ_INV @ np.diag([1.0, 0.0, 0.0]) @ _YIQ
+_HUE_COS = _YIQ_INV @ np.diag([0.0, 1.0, 1.0]) @ _YIQ
+_HUE_SIN = _YIQ_INV @ np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]) @ _YIQ
 #: rows of luma weights: x -> (luma(x), luma(x), luma(x)), the grey of saturation 0
 _GREY_PROJ = np.outer(np.ones(3), _LUMA)
 
@@ -77,54 +86,52 @@ _GREY_PROJ = np.outer(np.ones(3), _LUMA)
 # ----------------------------------------------------------------------------- flip
 
 def flip_rotation(R_cam_from_model: np.ndarray) -> np.ndarray:
-    """(3, 3) rotation of the mirrored image: ``M R M``, M = diag(-1, 1, 1)."""
-    return (_MIRROR @ np.asarray(R_cam_from_model, np.float64) @ _MIRROR).astype(np.float32)
+    """(3, 3) float32 rotation of the mirrored image: ``M R M``, M = diag(-1, 1, 1) (sign flips, exact)."""
+    return np.asarray(R_cam_from_model, np.float32) * _MIRROR_SIGNS
 
 
-def _wrap_deg(a: np.ndarray) -> np.ndarray:
-    """Angles to (-180, 180]."""
-    a = np.mod(np.asarray(a, np.float64) + 180.0, 360.0) - 180.0
-    return np.where(a <= -180.0, a + 360.0, a)
+def _wrap_deg(a: float) -> float:
+    """An angle (degrees) to (-180, 180]."""
+    a = (a + 180.0) % 360.0 - 180.0
+    return a + 360.0 if a <= -180.0 else a
 
 
-def hflip(sample: FaceSample) -> FaceSample:
-    """Mirror the image left-right, with every label (see the module doc)."""
-    w = sample.image.shape[1]
+def _flip_labels(sample: FaceSample, width: int) -> FaceSample:
+    """``hflip``'s labels for an image of ``width`` pixels; the image is left as it is
+    (``CropAugment`` mirrors it within its one warp)."""
     perm = FLIP_PERMUTATION
-    euler = sample.euler_deg.astype(np.float64) * np.array([-1.0, 1.0, -1.0])
-    euler = np.where(sample.euler_valid, _wrap_deg(euler), 0.0).astype(np.float32)
+    (yaw, pitch, roll), (vy, vp, vr) = sample.euler_deg.tolist(), np.asarray(sample.euler_valid, bool).tolist()
+    euler = np.array([_wrap_deg(-yaw) if vy else 0.0, _wrap_deg(pitch) if vp else 0.0,
+                      _wrap_deg(-roll) if vr else 0.0], np.float32)
     bbox = sample.bbox
     if sample.bbox_valid:
-        x0, y0, x1, y1 = sample.bbox
-        bbox = np.array([w - 1 - x1, y0, w - 1 - x0, y1], np.float32)
+        x0, y0, x1, y1 = sample.bbox.tolist()
+        bbox = np.array([width - 1 - x1, y0, width - 1 - x0, y1], np.float32)
     landmark_valid = sample.landmark_valid[perm]
-    landmarks = flip_landmarks(sample.landmarks, w).astype(np.float32)
+    landmarks = flip_landmarks(sample.landmarks, width).astype(np.float32)
     if not landmark_valid.all():
         landmarks[~landmark_valid] = 0.0  # unlabelled rows stay 0 (the mirror moved them to x = W - 1)
     return sample._evolve(
-        image=cv2.flip(sample.image, 1),
-        landmarks=landmarks,
-        landmark_valid=landmark_valid, visible=sample.visible[perm],
+        landmarks=landmarks, landmark_valid=landmark_valid, visible=sample.visible[perm],
         visible_valid=sample.visible_valid[perm], euler_deg=euler,
         rotation=flip_rotation(sample.rotation) if sample.rotation_valid else sample.rotation,
         bbox=bbox,
     )
 
 
+def hflip(sample: FaceSample) -> FaceSample:
+    """Mirror the image left-right, with every label (see the module doc)."""
+    return _flip_labels(sample, sample.image.shape[1])._evolve(image=cv2.flip(sample.image, 1))
+
+
 # ----------------------------------------------------------------------------- affine
 
 def _pose_known(sample: FaceSample) -> str:
     """'full', 'none' or 'partial'."""
-    if sample.rotation_valid or bool(np.all(sample.euler_valid)):
+    valid = np.asarray(sample.euler_valid, bool)
+    if sample.rotation_valid or valid.all():
         return "full"
-    return "partial" if bool(np.any(sample.euler_valid)) else "none"
-
-
-def _rz(angle_deg: float) -> np.ndarray:
-    """``euler_to_matrix(0, 0, angle_deg)`` (the roll factor Rz), written out because the
-    validated general function costs ~100 us per call in the loader; a test pins the two equal."""
-    c, s = np.cos(np.deg2rad(angle_deg)), np.sin(np.deg2rad(angle_deg))
-    return np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
+    return "partial" if valid.any() else "none"
 
 
 def rotation_affine(angle_cw_deg: float, scale: float, shift_px: Sequence[float], width: int, height: int) -> np.ndarray:
@@ -133,10 +140,11 @@ def rotation_affine(angle_cw_deg: float, scale: float, shift_px: Sequence[float]
     ``dst = scale * Rot_cw(theta) @ (src - c) + c + shift`` with c = ((W - 1) / 2, (H - 1) / 2)
     and, in image axes (x right, y down), Rot_cw(theta) = [[cos, -sin], [sin, cos]].
     """
-    t = np.deg2rad(angle_cw_deg)
-    c = np.array([(width - 1) / 2.0, (height - 1) / 2.0])
-    L = scale * np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
-    return np.hstack([L, (c + np.asarray(shift_px, np.float64) - L @ c)[:, None]])
+    t = math.radians(angle_cw_deg)
+    c, s = scale * math.cos(t), scale * math.sin(t)
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    dx, dy = float(shift_px[0]), float(shift_px[1])
+    return np.array([[c, -s, cx + dx - (c * cx - s * cy)], [s, c, cy + dy - (s * cx + c * cy)]])
 
 
 def _effective_angle(sample: FaceSample, angle_cw_deg: float, partial_pose: PartialPosePolicy) -> float:
@@ -150,9 +158,9 @@ def rotate_pose(sample: FaceSample, angle_cw_deg: float, partial_pose: PartialPo
         return sample
     if known == "full":
         R = sample.rotation if sample.rotation_valid else euler_to_matrix(*sample.euler_deg)
-        R_new = _rz(angle_cw_deg) @ np.asarray(R, np.float64)
+        R_new = euler_to_matrix(0.0, 0.0, angle_cw_deg) @ np.asarray(R, np.float64)
         return sample._evolve(rotation=R_new.astype(np.float32), rotation_valid=True,
-                            euler_deg=matrix_to_euler(R_new).astype(np.float32), euler_valid=np.ones(3, bool))
+                              euler_deg=matrix_to_euler(R_new).astype(np.float32), euler_valid=np.ones(3, bool))
     if partial_pose == "no_rotate":
         raise ValueError("rotate_pose: a partial pose cannot follow a rotation under partial_pose='no_rotate'")
     keep = np.array([partial_pose == "keep_yaw", False, False]) & sample.euler_valid
@@ -183,8 +191,12 @@ def _uniform(rng: np.random.Generator, lo_hi: Sequence[float]) -> float:
 class HorizontalFlip:
     p: float = 0.5
 
+    def draw(self, rng: np.random.Generator) -> bool:
+        """Whether the op fires (one draw)."""
+        return rng.random() < self.p
+
     def __call__(self, s: FaceSample, rng: np.random.Generator) -> FaceSample:
-        return hflip(s) if rng.random() < self.p else s
+        return hflip(s) if self.draw(rng) else s
 
 
 @dataclass(frozen=True)
@@ -220,29 +232,24 @@ def color_matrix(rng: np.random.Generator, mean_rgb: np.ndarray, brightness: flo
     current mean grey level; hue rotates the YIQ chroma plane by U(-hue_deg, hue_deg)
     (a linear stand-in for an HSV hue shift). ``mean_rgb``: (3,) mean colour of the image.
     """
-    # Each step is x -> T x + o; (M, b) accumulates them. The scalar steps (brightness,
-    # contrast: T = f I) are applied as f * M, which equals (f I) @ M exactly.
-    M, b = np.eye(3), np.zeros(3)
+    # Each step is x -> T x + o; the (3, 4) map C = [M | b] accumulates them (C <- T C, then
+    # b += o). The scalar steps (brightness, contrast: T = f I) are applied as f * C.
+    C = np.eye(3, 4)
     for k in rng.permutation(4).tolist():
         if k == 0 and brightness > 0:
-            f = _uniform(rng, (1 - brightness, 1 + brightness))
-            M, b = f * M, f * b
+            C *= _uniform(rng, (1 - brightness, 1 + brightness))
         elif k == 1 and contrast > 0:
             f = _uniform(rng, (1 - contrast, 1 + contrast))
-            grey = float(_LUMA @ (M @ mean_rgb + b))
-            M, b = f * M, f * b + (1 - f) * grey
+            grey = float(_LUMA @ (C[:, :3] @ mean_rgb + C[:, 3]))
+            C *= f
+            C[:, 3] += (1 - f) * grey
         elif k == 2 and saturation > 0:
             f = _uniform(rng, (1 - saturation, 1 + saturation))
-            T = f * _EYE3 + (1 - f) * _GREY_PROJ
-            M, b = T @ M, T @ b
+            C = f * C + (1 - f) * (_GREY_PROJ @ C)
         elif k == 3 and hue_deg > 0:
-            a = np.deg2rad(_uniform(rng, (-hue_deg, hue_deg)))
-            c, s = np.cos(a), np.sin(a)
-            T = _YIQ_INV @ np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]]) @ _YIQ
-            M, b = T @ M, T @ b
-    out = np.empty((3, 4))
-    out[:, :3], out[:, 3] = M, b
-    return out
+            a = math.radians(_uniform(rng, (-hue_deg, hue_deg)))
+            C = (_HUE_1 + math.cos(a) * _HUE_COS + math.sin(a) * _HUE_SIN) @ C
+    return C
 
 
 @dataclass(frozen=True)
@@ -467,22 +474,24 @@ class Augment:
 
 
 class CropAugment:
-    """``face_crop`` + ``Augment`` with ONE warp: the crop and the random affine are composed.
+    """``face_crop`` + ``Augment`` with ONE warp: the crop, the random affine and the flip are composed.
 
     For the same ``rng`` it gives the labels of ``face_crop(s, out_size, margin, from_,
     jitter=(rng, *crop_jitter))`` followed by ``build_augment(cfg)`` (the same draws in the
     same order; a test pins it), but the image is interpolated once instead of twice, which
-    is sharper and ~0.2 ms cheaper at 128 px. ``cfg=None``: crop only. Random stream as
-    ``Augment``.
+    is sharper and ~0.2 ms cheaper at 128 px; a flip is a mirrored warp (no extra pass).
+    ``cfg=None``: crop only. Random stream as ``Augment``.
     """
 
     def __init__(self, out_size: int, cfg: AugmentConfig | None = AugmentConfig(), *, margin: float = DEFAULT_MARGIN,
                  from_: Literal["landmarks", "bbox"] = "landmarks",
                  crop_jitter: tuple[tuple[float, float], float] | None = ((0.9, 1.1), 0.05), seed: int = 0) -> None:
         self.out_size, self.cfg, self.margin, self.from_, self.crop_jitter = int(out_size), cfg, margin, from_, crop_jitter
-        ops = build_augment(cfg).ops if cfg is not None else ()
-        self.affine = next((op for op in ops if isinstance(op, RandomAffine)), None)
-        self.rest = Compose(tuple(op for op in ops if not isinstance(op, RandomAffine)))
+        ops = list(build_augment(cfg).ops) if cfg is not None else []
+        # build_augment's order: affine, flip, then the photometric ops (which see the warped image)
+        self.affine = ops.pop(0) if ops and isinstance(ops[0], RandomAffine) else None
+        self.flip = ops.pop(0) if ops and isinstance(ops[0], HorizontalFlip) else None
+        self.rest = Compose(tuple(ops))
         self.border: BorderMode = cfg.border if cfg is not None else "replicate"
         self._rng = _ProcessRng(seed)
 
@@ -502,7 +511,14 @@ class CropAugment:
             angle = _effective_angle(sample, params[0], self.affine.partial_pose)
             B = rotation_affine(angle, params[1], params[2], S, S)
             A = np.hstack([B[:, :2] @ A[:, :2], (B[:, :2] @ A[:, 2] + B[:, 2])[:, None]])
-        out = warp_sample(sample, A, (S, S), self.border)
+        flip = self.flip is not None and self.flip.draw(rng)
+        A_image = A
+        if flip:  # then x -> S - 1 - x
+            A_image = A * ((-1.0,), (1.0,))
+            A_image[0, 2] += S - 1
+        out = warp_labels(sample, A, (S, S))._evolve(image=warp_image(sample.image, A_image, (S, S), self.border))
         if params is not None:
             out = rotate_pose(out, angle, self.affine.partial_pose)
+        if flip:
+            out = _flip_labels(out, S)
         return self.rest(out, rng)

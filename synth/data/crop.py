@@ -42,7 +42,7 @@ import numpy as np
 from synth.data.record import FaceSample
 
 __all__ = ["DEFAULT_MARGIN", "BorderMode", "face_crop", "crop_square", "crop_affine",
-           "apply_affine_to_points", "warp_sample"]
+           "apply_affine_to_points", "warp_image", "warp_labels", "warp_sample"]
 
 DEFAULT_MARGIN = 1.4
 BorderMode = Literal["replicate", "constant"]
@@ -64,15 +64,15 @@ def crop_square(sample: FaceSample, margin: float = DEFAULT_MARGIN,
         if not valid.any():
             raise ValueError(f"{sample.source}/{sample.name}: no valid landmark to crop around; use from_='bbox'")
         pts = sample.landmarks if valid.all() else sample.landmarks[valid]
-        lo, hi = pts.min(0), pts.max(0)
+        (x0, y0), (x1, y1) = pts.min(0).tolist(), pts.max(0).tolist()
     elif from_ == "bbox":
         if not sample.bbox_valid:
             raise ValueError(f"{sample.source}/{sample.name}: bbox is not valid; use from_='landmarks'")
-        lo, hi = sample.bbox[:2].astype(np.float64), sample.bbox[2:].astype(np.float64)
+        x0, y0, x1, y1 = sample.bbox.tolist()
     else:
         raise ValueError(f"from_ must be 'landmarks' or 'bbox', got {from_!r}")
-    centre = (np.asarray(lo, np.float64) + hi) / 2
-    side = float(margin * max(hi[0] - lo[0], hi[1] - lo[1]))
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    side = margin * max(x1 - x0, y1 - y0)
     return centre, max(side, 1.0)
 
 
@@ -89,10 +89,6 @@ def apply_affine_to_points(A_dst_from_src: np.ndarray, pts: np.ndarray) -> np.nd
     return (pts @ A_dst_from_src[:, :2].T + A_dst_from_src[:, 2]).astype(np.float32)
 
 
-def _inside(pts: np.ndarray, width: int, height: int) -> np.ndarray:
-    return (pts[:, 0] >= -0.5) & (pts[:, 0] < width - 0.5) & (pts[:, 1] >= -0.5) & (pts[:, 1] < height - 0.5)
-
-
 def _warp_image(img: np.ndarray, A: np.ndarray, size_wh: tuple[int, int], border: int,
                 border_value: tuple[int, int, int]) -> np.ndarray:
     """``cv2.warpAffine`` (bilinear) of an (H, W, C) image; 3-channel uint8 goes through RGBA.
@@ -107,22 +103,12 @@ def _warp_image(img: np.ndarray, A: np.ndarray, size_wh: tuple[int, int], border
     return cv2.warpAffine(img, A, size_wh, flags=cv2.INTER_LINEAR, borderMode=border, borderValue=border_value)
 
 
-def warp_sample(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[int, int],
-                border: BorderMode = "replicate", border_value: tuple[int, int, int] = (0, 0, 0)) -> FaceSample:
-    """Warp image, landmarks and bbox by one (2, 3) affine; pose and other labels unchanged.
-
-    Args:
-        A_dst_from_src: (2, 3) affine, source pixels -> output pixels (pixel-centre origin).
-        out_size: (width, height) of the output.
-
-    Landmarks that leave the output become not visible (``visible`` False); ``visible_valid``
-    is left as it was (a source without visibility labels does not get one-sided labels).
-    The bbox becomes the extent of its four moved corners. The caller updates the pose if
-    the affine rotates (``synth.data.augment``).
-    """
+def warp_image(img: np.ndarray, A_dst_from_src: np.ndarray, out_size: tuple[int, int],
+               border: BorderMode = "replicate", border_value: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
+    """(H, W, 3) uint8 image -> (h_out, w_out, 3) under the (2, 3) affine (bilinear, anti-aliased
+    when it shrinks by more than ~1.5x: see the module doc). ``out_size``: (w_out, h_out)."""
     w_out, h_out = int(out_size[0]), int(out_size[1])
     A = np.asarray(A_dst_from_src, np.float64)
-    img = sample.image
     scale = abs(float(A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0])) ** 0.5  # sqrt |det| of the linear part
     sigma = (1.0 / scale - 1.0) / 2.0 if scale > 0 else 0.0
     if sigma > _MIN_AA_SIGMA:
@@ -139,19 +125,48 @@ def warp_sample(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[
             img = cv2.GaussianBlur(np.ascontiguousarray(img[y0:y1, x0:x1]), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
             A = A.copy()
             A[:, 2] += A[:, :2] @ np.array([x0, y0], np.float64)  # ROI pixel (0, 0) is source (x0, y0)
-    out = _warp_image(img, A, (w_out, h_out), _BORDERS[border], border_value)
+    return _warp_image(img, A, (w_out, h_out), _BORDERS[border], border_value)
+
+
+def warp_labels(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[int, int]) -> FaceSample:
+    """``warp_sample``'s labels: landmarks, visibility and bbox moved by the (2, 3) affine; the
+    image is left as it is (the caller warps it, see ``warp_image``). ``out_size``: (w_out, h_out)."""
+    w_out, h_out = out_size
     A = np.asarray(A_dst_from_src, np.float64)
     lmk = apply_affine_to_points(A, sample.landmarks)
     valid = np.asarray(sample.landmark_valid, bool)
-    visible = sample.visible & ~(valid & ~_inside(lmk, w_out, h_out))
-    if not valid.all():
+    inside = ((lmk >= -0.5) & (lmk < (w_out - 0.5, h_out - 0.5))).all(1)  # x in [-0.5, W - 0.5), y likewise
+    if valid.all():
+        visible = sample.visible & inside
+    else:
+        visible = sample.visible & (inside | ~valid)
         lmk[~valid] = 0.0  # unlabelled rows stay 0 (the affine moved them off the origin)
     bbox = sample.bbox
     if sample.bbox_valid:
-        x0b, y0b, x1b, y1b = sample.bbox.astype(np.float64)
-        c = apply_affine_to_points(A, np.array([[x0b, y0b], [x1b, y0b], [x0b, y1b], [x1b, y1b]]))
-        bbox = np.concatenate([c.min(0), c.max(0)]).astype(np.float32)
-    return sample._evolve(image=out, landmarks=lmk, visible=visible, bbox=bbox)
+        (a, b, c), (d, e, f) = A.tolist()
+        x0, y0, x1, y1 = sample.bbox.tolist()
+        xs = [a * x + b * y + c for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
+        ys = [d * x + e * y + f for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
+        bbox = np.array([min(xs), min(ys), max(xs), max(ys)], np.float32)
+    return sample._evolve(landmarks=lmk, visible=visible, bbox=bbox)
+
+
+def warp_sample(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[int, int],
+                border: BorderMode = "replicate", border_value: tuple[int, int, int] = (0, 0, 0)) -> FaceSample:
+    """Warp image, landmarks and bbox by one (2, 3) affine; pose and other labels unchanged.
+
+    Args:
+        A_dst_from_src: (2, 3) affine, source pixels -> output pixels (pixel-centre origin).
+        out_size: (width, height) of the output.
+
+    Landmarks that leave the output become not visible (``visible`` False); ``visible_valid``
+    is left as it was (a source without visibility labels does not get one-sided labels).
+    The bbox becomes the extent of its four moved corners. The caller updates the pose if
+    the affine rotates (``synth.data.augment``).
+    """
+    size = (int(out_size[0]), int(out_size[1]))
+    return warp_labels(sample, A_dst_from_src, size)._evolve(
+        image=warp_image(sample.image, A_dst_from_src, size, border, border_value))
 
 
 def face_crop(

@@ -12,13 +12,13 @@ signs; ``rotation`` = R_cam_from_model).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
 from synth.landmarks import NUM_LANDMARKS
 
-__all__ = ["FaceSample", "LandmarkConvention"]
+__all__ = ["FaceSample", "LandmarkConvention", "collate_dicts"]
 
 #: "3d": fixed model points projected, hidden ones included (AFLW2000-3D ``pt3d_68``,
 #: 300W-LP, synthetic ``lmk2d``); "2d": jaw on the visible outline (300W, WFLW, synthetic
@@ -92,7 +92,7 @@ class FaceSample:
         return new
 
     def to_dict(self) -> dict:
-        """Plain dict of arrays (for a DataLoader's default collate); strings stay strings."""
+        """Plain dict of arrays (for ``collate_dicts`` or a DataLoader's default collate); strings stay strings."""
         return {
             "image": self.image, "landmarks": self.landmarks, "landmark_valid": self.landmark_valid,
             "visible": self.visible, "visible_valid": self.visible_valid, "euler_deg": self.euler_deg,
@@ -103,3 +103,35 @@ class FaceSample:
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(FaceSample))
+
+
+def collate_dicts(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """DataLoader ``collate_fn`` for ``FaceSample.to_dict`` outputs: ``default_collate``'s result, faster.
+
+    Same keys, types, dtypes and shapes as ``torch.utils.data.default_collate`` (a test pins
+    it): each array field (and the numpy bool scalars) becomes one (B, ...) tensor, strings a
+    list of B strings. It stacks each field with one ``np.stack`` instead of converting the
+    B arrays to tensors one by one (~1 us instead of ~80 us a sample at 14 fields). In a
+    DataLoader worker the stacks go straight into shared memory, as ``default_collate`` does,
+    so handing a batch to the main process copies nothing.
+    """
+    import torch
+    from torch.utils.data import get_worker_info
+
+    in_worker = get_worker_info() is not None
+    out: dict[str, Any] = {}
+    for key, first in batch[0].items():
+        if isinstance(first, str):
+            out[key] = [d[key] for d in batch]
+            continue
+        values = [d[key] for d in batch]
+        if not in_worker:
+            out[key] = torch.from_numpy(np.stack(values))
+            continue
+        shape = (len(values), *np.shape(first))
+        t = torch.empty(0, dtype=torch.from_numpy(np.asarray(first)).dtype)
+        # the allocation of torch's own collate_tensor_fn (a tensor on a new shared storage)
+        t = t.new(t._typed_storage()._new_shared(int(np.prod(shape)))).resize_(shape)
+        np.stack(values, out=t.numpy())
+        out[key] = t
+    return out

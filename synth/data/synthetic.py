@@ -12,7 +12,8 @@ opens its own h5py handles (one per file, kept open) and reopens them when it fi
 in a new process (a DataLoader worker forked after the parent had read). Handles are
 never pickled, never shared across a fork, and inherited ones are left alone (not closed)
 in the child. One sample's image is one HDF5 chunk (raw codecs) or one entry of a
-variable-length dataset (jpeg/png), read per sample. The small label fields (~0.7 KB a
+variable-length dataset (jpeg/png); the images a batch needs from one file are read in one
+HDF5 call (``read_many``, which the DataLoader reaches through ``__getitems__``). The small label fields (~0.7 KB a
 sample) of a file are read whole, once per process, on its first sample (``_labels``): one
 read per field instead of one per field and sample.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import bisect
 import os
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 from torch.utils.data import Dataset
@@ -65,21 +66,27 @@ def _resolve_files(path: Path) -> list[Path]:
 
 
 class _VlenRowReader:
-    """One row of a variable-length uint8 dataset via h5py's low-level API (~2x faster than ``dset[i]``)."""
+    """Rows of a variable-length uint8 dataset, many in one call, via h5py's low-level API.
+
+    One ``H5Dread`` of a point selection costs ~70 us plus ~15 us a row, so a batch of 64 rows
+    in one read is ~4x cheaper a row than one read each (and one ``dset[i]`` costs ~150 us).
+    """
 
     def __init__(self, dset: Any) -> None:
-        from h5py import h5s, h5t
+        from h5py import h5t
 
         self.dset = dset
         self._fspace = dset.id.get_space()
-        self._mspace = h5s.create_simple((1,))
         self._mtype = h5t.py_create(dset.dtype)
-        self._out = np.empty(1, dtype=object)
 
-    def read(self, row: int) -> np.ndarray:
-        self._fspace.select_hyperslab((row,), (1,))
-        self.dset.id.read(self._mspace, self._fspace, self._out, mtype=self._mtype)
-        return self._out[0]
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """(n,) object array of 1-D uint8 arrays: rows ``rows`` ((n,) int, increasing, distinct)."""
+        from h5py import h5s
+
+        out = np.empty(len(rows), dtype=object)
+        self._fspace.select_elements(np.asarray(rows, np.int64).reshape(-1, 1))
+        self.dset.id.read(h5s.create_simple((len(rows),)), self._fspace, out, mtype=self._mtype)
+        return out
 
 
 def _decode_rgb(data: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
@@ -206,39 +213,76 @@ class SyntheticDataset(Dataset):
             }
         return d["labels"]
 
-    def read(self, i: int) -> FaceSample:
-        """Sample ``i`` as a FaceSample, without ``transform``."""
-        j, row = self._locate(int(i))
+    def _images(self, j: int, rows: list[int]) -> list[np.ndarray]:
+        """(H, W, 3) uint8 RGB images of ``rows`` (any order, repeats allowed) of file ``j``, one HDF5 read."""
         d = self._datasets()[j]
-        image = d["image"][row] if d["raw"] else _decode_rgb(d["image"].read(row), d["image_shape"])
-        if image.ndim == 2 or image.shape[2] == 1:
-            image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise UserError(f"{self.files[j]}: row {row}: image must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}")
-        lab = self._labels(d)
+        distinct, where = np.unique(rows, return_inverse=True)
+        if d["raw"]:
+            stored = list(d["image"][distinct])
+        else:
+            stored = [_decode_rgb(data, d["image_shape"]) for data in d["image"].read(distinct)]
+        images = []
+        for row, k in zip(rows, where.tolist()):
+            image = stored[k]
+            if image.ndim == 2 or image.shape[2] == 1:
+                image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise UserError(f"{self.files[j]}: row {row}: image must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}")
+            images.append(image)
+        return images
+
+    def read_many(self, indices: Sequence[int]) -> list[FaceSample]:
+        """Samples ``indices`` (any order, repeats allowed) as FaceSamples, without ``transform``.
+
+        The images of each file come from one HDF5 read (``_VlenRowReader``), so a batch is
+        cheaper than ``read`` per sample; the results are the same.
+        """
+        located = [self._locate(int(i)) for i in indices]
+        by_file: dict[int, list[int]] = {}
+        for k, (j, _) in enumerate(located):
+            by_file.setdefault(j, []).append(k)
+        images: list[np.ndarray] = [None] * len(located)  # type: ignore[list-item]
+        for j, ks in by_file.items():
+            for k, image in zip(ks, self._images(j, [located[k][1] for k in ks])):
+                images[k] = image
+        handles = self._datasets()
         # Every label is valid, so FaceSample's masking is the identity: build it directly
         # (rows are copied, so a sample never aliases the cache).
-        return FaceSample._evolve(
-            _TEMPLATE,
-            image=image,
-            landmarks=lab["lmk"][row].copy(),
-            landmark_valid=np.ones(NUM_LANDMARKS, bool),
-            visible=lab["vis"][row].copy(),
-            visible_valid=np.ones(NUM_LANDMARKS, bool),
-            euler_deg=lab["euler_deg"][row].copy(),
-            euler_valid=np.ones(3, bool),
-            rotation=lab["rotation"][row].copy(),
-            rotation_valid=True,
-            bbox=lab["bbox"][row].copy(),
-            bbox_valid=True,
-            convention=self.convention,
-            source=self.source,
-            name=str(int(lab["index"][row])),
-        )
+        samples = []
+        for (j, row), image in zip(located, images):
+            lab = self._labels(handles[j])
+            samples.append(FaceSample._evolve(
+                _TEMPLATE,
+                image=image,
+                landmarks=lab["lmk"][row].copy(),
+                landmark_valid=np.ones(NUM_LANDMARKS, bool),
+                visible=lab["vis"][row].copy(),
+                visible_valid=np.ones(NUM_LANDMARKS, bool),
+                euler_deg=lab["euler_deg"][row].copy(),
+                euler_valid=np.ones(3, bool),
+                rotation=lab["rotation"][row].copy(),
+                rotation_valid=True,
+                bbox=lab["bbox"][row].copy(),
+                bbox_valid=True,
+                convention=self.convention,
+                source=self.source,
+                name=str(lab["index"][row]),
+            ))
+        return samples
+
+    def read(self, i: int) -> FaceSample:
+        """Sample ``i`` as a FaceSample, without ``transform``."""
+        return self.read_many([i])[0]
 
     def __getitem__(self, i: int) -> Any:
         sample = self.read(i)
         return self.transform(sample) if self.transform is not None else sample
+
+    def __getitems__(self, indices: Sequence[int]) -> list[Any]:
+        """``[self[i] for i in indices]`` with ``read_many``'s batched reads (a DataLoader with a
+        batch size fetches a batch through this)."""
+        samples = self.read_many(indices)
+        return samples if self.transform is None else [self.transform(s) for s in samples]
 
     def read_field(self, name: str) -> np.ndarray:
         """A whole label field, (N, *shape), e.g. ``euler_deg`` for yaw-balanced sampling.

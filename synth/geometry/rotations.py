@@ -11,6 +11,7 @@ the same type (the torch path is differentiable, for the fine-tuning pose head a
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 import numpy as np
@@ -57,6 +58,8 @@ def euler_to_matrix(yaw_deg: ArrayLike, pitch_deg: ArrayLike, roll_deg: ArrayLik
     Returns:
         R_cam_from_model: ``(*, 3, 3)`` float64, proper rotations (det +1).
     """
+    if all(isinstance(a, (float, int, np.floating, np.integer)) for a in (yaw_deg, pitch_deg, roll_deg)):
+        return _euler_to_matrix_scalar(float(yaw_deg), float(pitch_deg), float(roll_deg))
     yaw, pitch, roll = np.broadcast_arrays(
         np.deg2rad(as_float_array(yaw_deg, "yaw_deg")),
         np.deg2rad(as_float_array(pitch_deg, "pitch_deg")),
@@ -75,6 +78,19 @@ def euler_to_matrix(yaw_deg: ArrayLike, pitch_deg: ArrayLike, roll_deg: ArrayLik
     ry = mat([[cy, zero, -sy], [zero, one, zero], [sy, zero, cy]])
     rz = mat([[cr, sr, zero], [-sr, cr, zero], [zero, zero, one]])
     return rx @ ry @ rz
+
+
+def _euler_to_matrix_scalar(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.ndarray:
+    """``euler_to_matrix`` for one angle triple (the generator's hot path): the product
+    ``Rx @ Ry @ Rz`` multiplied out."""
+    cp, sp = math.cos(math.radians(pitch_deg)), math.sin(math.radians(pitch_deg))
+    cy, sy = math.cos(math.radians(yaw_deg)), math.sin(math.radians(yaw_deg))
+    cr, sr = math.cos(math.radians(roll_deg)), math.sin(math.radians(roll_deg))
+    return np.array([
+        [cy * cr, cy * sr, -sy],
+        [-cp * sr + sp * sy * cr, cp * cr + sp * sy * sr, sp * cy],
+        [sp * sr + cp * sy * cr, -sp * cr + cp * sy * sr, cp * cy],
+    ])
 
 
 def matrix_to_euler(R_cam_from_model: ArrayLike) -> np.ndarray:
@@ -98,6 +114,8 @@ def matrix_to_euler(R_cam_from_model: ArrayLike) -> np.ndarray:
     Returns:
         ``(*, 3)`` float64 degrees, ordered ``[yaw, pitch, roll]``.
     """
+    if type(R_cam_from_model) is np.ndarray and R_cam_from_model.shape == (3, 3):
+        return _matrix_to_euler_scalar(R_cam_from_model.astype(np.float64).tolist())
     R = as_float_array(R_cam_from_model, "R_cam_from_model")
     check_trailing(R, (3, 3), "R_cam_from_model")
     cos_yaw = np.hypot(R[..., 0, 0], R[..., 0, 1])  # |cos(yaw)|, >= 0 so yaw lands in [-90, 90]
@@ -113,6 +131,24 @@ def matrix_to_euler(R_cam_from_model: ArrayLike) -> np.ndarray:
     pitch_deg = _wrap_half_open_deg(np.rad2deg(pitch))
     roll_deg = _wrap_half_open_deg(np.rad2deg(roll))
     return np.stack([np.rad2deg(yaw), pitch_deg, roll_deg], axis=-1)
+
+
+def _matrix_to_euler_scalar(R: list[list[float]]) -> np.ndarray:
+    """``matrix_to_euler`` for one matrix, with ``math`` (same formulas, same lock rule)."""
+    cos_yaw = math.hypot(R[0][0], R[0][1])
+    yaw = math.atan2(-R[0][2], cos_yaw)
+    if cos_yaw < _GIMBAL_COS_YAW:
+        pitch = math.atan2((1.0 if -R[0][2] >= 0.0 else -1.0) * R[1][0], R[1][1])
+        roll = 0.0
+    else:
+        pitch = math.atan2(R[1][2], R[2][2])
+        roll = math.atan2(R[0][1], R[0][0])
+    pitch_deg, roll_deg = math.degrees(pitch), math.degrees(roll)
+    return np.array([
+        math.degrees(yaw),
+        pitch_deg + 360.0 if pitch_deg <= -180.0 else pitch_deg,
+        roll_deg + 360.0 if roll_deg <= -180.0 else roll_deg,
+    ])
 
 
 def rotation_about_axis(axis: ArrayLike, angle_deg: ArrayLike) -> np.ndarray:

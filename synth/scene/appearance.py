@@ -50,25 +50,26 @@ __all__ = [
 
 # --- colour tables ------------------------------------------------------------------------
 # Skin tone curve: t -> (L*, a*, b*), D65 (see module docstring for the sources).
-_TONE_T = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
-_TONE_L = np.array([74.0, 66.0, 58.0, 48.0, 37.0, 26.0])
-_TONE_A = np.array([8.0, 9.0, 10.0, 11.0, 11.0, 9.0])
-_TONE_B = np.array([13.0, 16.0, 18.5, 19.0, 16.0, 11.0])
+# Knots at t = 0, 0.2, ..., 1 (evenly spaced), rows (L*, a*, b*).
+_TONE_LAB = np.array([[74.0, 8.0, 13.0], [66.0, 9.0, 16.0], [58.0, 10.0, 18.5],
+                      [48.0, 11.0, 19.0], [37.0, 11.0, 16.0], [26.0, 9.0, 11.0]])
+_TONE_STEP = np.diff(_TONE_LAB, axis=0)
 
 #: Hair colours (brows, scalp, beard); sRGB 0-255 anchors of typical swatches, approximate.
 HAIR_COLOR_NAMES: tuple[str, ...] = ("black", "dark_brown", "brown", "blond", "red", "grey")
 _HAIR_SRGB = np.array([[28, 24, 22], [52, 38, 30], [92, 64, 44], [170, 136, 88], [150, 70, 36], [165, 162, 158]])
-_HAIR_LIGHT = np.array([0, 0, 0, 1, 1, 0], dtype=bool)  # rarer for darker skin when tone-correlated
+_HAIR_LIGHT = (False, False, False, True, True, False)  # rarer for darker skin when tone-correlated
 
 #: Iris colours; sRGB anchors, approximate.
 IRIS_COLOR_NAMES: tuple[str, ...] = ("dark_brown", "brown", "hazel", "green", "blue", "grey")
 _IRIS_SRGB = np.array([[55, 32, 20], [100, 60, 32], [128, 98, 52], [95, 118, 70], [88, 120, 150], [118, 128, 134]])
-_IRIS_LIGHT = np.array([0, 0, 1, 1, 1, 1], dtype=bool)
+_IRIS_LIGHT = (False, False, True, True, True, True)
 
 _SCLERA_SRGB = np.array([228, 218, 206])
 _TEETH_SRGB = np.array([226, 214, 182])
 _MOUTH_SRGB = np.array([110, 32, 36])
 _PUPIL_LINEAR = np.array([0.008, 0.008, 0.009], dtype=np.float32)
+_EYELID_TINT, _EAR_TINT, _NOSTRIL_TINT = np.array([0.93, 0.88, 0.9]), np.array([1.0, 0.95, 0.95]), np.array([0.22, 0.15, 0.15])
 
 
 def _lin(srgb8: np.ndarray) -> np.ndarray:
@@ -165,8 +166,9 @@ class AppearanceConfig:
 # --- tone conversions ---------------------------------------------------------------------
 def skin_lab_from_tone(tone: float | np.ndarray) -> np.ndarray:
     """CIELAB (D65) of skin at tone ``t`` in [0, 1]: (*) -> (*, 3) float64 (L*, a*, b*)."""
-    t = np.clip(np.asarray(tone, dtype=np.float64), 0.0, 1.0)
-    return np.stack([np.interp(t, _TONE_T, c) for c in (_TONE_L, _TONE_A, _TONE_B)], axis=-1)
+    x = np.minimum(np.maximum(np.asarray(tone, dtype=np.float64), 0.0), 1.0) * (len(_TONE_LAB) - 1)
+    i = np.minimum(x.astype(np.intp), len(_TONE_LAB) - 2)
+    return _TONE_LAB[i] + (x - i)[..., None] * _TONE_STEP[i]  # piecewise linear between the knots
 
 
 def fitzpatrick_from_ita(ita_deg: float) -> int:
@@ -179,14 +181,13 @@ def fitzpatrick_from_ita(ita_deg: float) -> int:
 # --- per-model tables (cached) ------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class _ModelTables:
-    region: np.ndarray  # (V,) uint8
+    region: np.ndarray  # (V,) int32 region id (row of the per-face colour table)
     fields: np.ndarray  # (K + 1, V) float32: [lowfreq x K, redness]
     beard: np.ndarray  # (8, V) float32: beard coverage for each subset of parts (bit mask)
     noise_w: np.ndarray  # (V,) float32 per-vertex noise amplitude weight
     freckle_w: np.ndarray  # (V,) float32 freckle-prone weight in [0, 1]
     model_albedo_mask: tuple[np.ndarray, np.ndarray]  # (V,) bool: takes the model's albedo (haired, bald)
-    iris_idx: np.ndarray  # (Ni,) intp
-    iris_r: np.ndarray  # (Ni,) float32, 0 at the pupil centre, 1 at the iris rim (per eye)
+    iris_r: np.ndarray  # (V,) float32: 0 at the pupil centre, 1 at the iris rim (per eye); -1 off the iris
 
 
 _CACHE: "weakref.WeakKeyDictionary[MorphableModel, _ModelTables]" = weakref.WeakKeyDictionary()
@@ -279,53 +280,60 @@ def _build_tables(model: MorphableModel) -> _ModelTables:
         r = np.linalg.norm(q - np.outer(q @ axis, axis), axis=1)
         iris_r[sel] = (r - r.min()) / max(float(np.ptp(r)), 1e-9)
 
+    iris_r_v = np.full(len(p), -1.0, np.float32)
+    iris_r_v[iris_idx] = iris_r
+
     model_mask = (in_r(*_MODEL_ALBEDO), in_r(*_MODEL_ALBEDO, "scalp"))
-    return _ModelTables(region.astype(np.uint8), fields_, beard, noise_w, freckle_w, model_mask, iris_idx, iris_r)
+    return _ModelTables(region.astype(np.int32), fields_, beard, noise_w, freckle_w, model_mask, iris_r_v)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _assemble_kernel(region, table, fields_cv, W, beard, beard_w, noise_w, freckle_w, seed, noise_amp, freckle_p,
-                     freckle_dark, model_rgb, model_mask, use_model, out):  # pragma: no cover - compiled
-    """out[v] = clip(base[v] * (1 + beard[v] beard_w) * (1 + fields[:, v] @ W) * jitter(v), 0, 1).
+@numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def _assemble_kernel(color_idx, colors, fields_cv, W, beard, beard_w, noise_w, freckle_w, iris_r, seed, noise_amp,
+                     freckle_p, freckle_dark, pupil_frac, pupil_rgb, out):  # pragma: no cover - compiled
+    """out[v] = clip(colors[color_idx[v]] * (1 + beard[v] beard_w) * (1 + fields[:, v] @ W) * jitter(v), 0, 1).
 
-    fields_cv is (C, V) so the accumulation runs (SIMD) along vertices. base[v] is
-    table[region[v]] (or model_rgb[v] where use_model and model_mask[v]); jitter(v) =
+    fields_cv is (C, V) so the accumulation runs (SIMD) along vertices. jitter(v) =
     1 + noise_amp * noise_w[v] * (2 u_v - 1), or freckle_dark where u_v < freckle_p *
-    freckle_w[v]; u_v in [0, 1) is a SplitMix64 hash of (seed, v).
+    freckle_w[v]; u_v in [0, 1) is ``_hash_uniform(seed, v)``. Iris vertices (iris_r >= 0)
+    are darkened x0.55 at the rim (iris_r > 0.85) and set to pupil_rgb where iris_r <= pupil_frac.
     """
     nc, nv = fields_cv.shape
     acc = np.empty((3, nv), np.float32)
     for c in range(3):
         o = acc[c]
-        for v in range(nv):
-            o[v] = numba.float32(1.0)
+        o[:] = numba.float32(1.0)
         for k in range(nc):
             w = W[k, c]
             f = fields_cv[k]
             for v in range(nv):
                 o[v] += f[v] * w
-    for v in range(nv):
-        z = seed + numba.uint64(v + 1) * numba.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> numba.uint64(30))) * numba.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> numba.uint64(27))) * numba.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> numba.uint64(31))
-        u = numba.float32(z >> numba.uint64(40)) * numba.float32(1.0 / 16777216.0)
-        if u < freckle_p * freckle_w[v]:
-            jit = freckle_dark
-        else:
-            jit = numba.float32(1.0) + noise_amp * noise_w[v] * (numba.float32(2.0) * u - numba.float32(1.0))
-        if use_model and model_mask[v]:
-            b0, b1, b2 = model_rgb[v, 0], model_rgb[v, 1], model_rgb[v, 2]
-        else:
-            r = region[v]
-            b0, b1, b2 = table[r, 0], table[r, 1], table[r, 2]
-        bv = beard[v]
-        b0 *= numba.float32(1.0) + bv * beard_w[0]
-        b1 *= numba.float32(1.0) + bv * beard_w[1]
-        b2 *= numba.float32(1.0) + bv * beard_w[2]
-        out[v, 0] = min(max(b0 * acc[0, v] * jit, numba.float32(0.0)), numba.float32(1.0))
-        out[v, 1] = min(max(b1 * acc[1, v] * jit, numba.float32(0.0)), numba.float32(1.0))
-        out[v, 2] = min(max(b2 * acc[2, v] * jit, numba.float32(0.0)), numba.float32(1.0))
+    one, zero = numba.float32(1.0), numba.float32(0.0)
+    jit = np.empty(nv, np.float32)
+    for v in range(nv):  # scalar factor per vertex: noise or freckle, limbal ring
+        u = _hash_uniform(seed, v)
+        j = freckle_dark if u < freckle_p * freckle_w[v] else one + noise_amp * noise_w[v] * (numba.float32(2.0) * u - one)
+        jit[v] = j * numba.float32(0.55) if iris_r[v] > numba.float32(0.85) else j
+    for c in range(3):
+        o, bw = acc[c], beard_w[c]
+        for v in range(nv):
+            o[v] *= jit[v] * (one + beard[v] * bw)
+    for v in range(nv):  # base colour, clip, pupil
+        i, r = color_idx[v], iris_r[v]
+        pupil = r >= zero and r <= pupil_frac
+        for c in range(3):
+            out[v, c] = pupil_rgb[c] if pupil else min(max(colors[i, c] * acc[c, v], zero), one)
+
+
+@numba.njit(cache=True, inline="always")
+def _hash_uniform(seed, v):  # pragma: no cover - compiled
+    """Uniform [0, 1) float32 from (uint32 seed, vertex v): Wellons' "lowbias32" integer hash."""
+    z = numba.uint32(numba.uint32(v) * numba.uint32(0x9E3779B9) + seed)
+    z = numba.uint32(z ^ (z >> numba.uint32(16)))
+    z = numba.uint32(z * numba.uint32(0x7FEB352D))
+    z = numba.uint32(z ^ (z >> numba.uint32(15)))
+    z = numba.uint32(z * numba.uint32(0x846CA68B))
+    z = numba.uint32(z ^ (z >> numba.uint32(16)))
+    return numba.float32(np.int32(z >> numba.uint32(8))) * numba.float32(1.0 / 16777216.0)
 
 
 def _tables(model: MorphableModel) -> _ModelTables:
@@ -336,13 +344,22 @@ def _tables(model: MorphableModel) -> _ModelTables:
 
 
 # --- sampling -----------------------------------------------------------------------------
-def _choice(rng: np.random.Generator, probs: tuple[float, ...], light: np.ndarray, darkness: float) -> int:
-    """Index drawn with weights ``probs``, the ``light`` entries scaled by (1 - darkness)^2."""
-    w = np.asarray(probs, dtype=np.float64) * np.where(light, (1.0 - darkness) ** 2, 1.0)
-    if w.sum() <= 0:
-        w = np.asarray(probs, dtype=np.float64)
-    c = np.cumsum(w)
-    return min(int(np.searchsorted(c, rng.random() * c[-1], side="right")), len(w) - 1)
+_NUM_UNIFORMS = 40  # scalar uniforms drawn per face in one call (at most 37 are used)
+_NUM_NORMALS = 3 + 4 * _NUM_LOWFREQ  # tone jitter (3), tone-field weights: shared (K) and per channel (K x 3)
+_FLUSH_RGB = np.array([0.04, -0.3, -0.2])  # multiplicative colour shift of full redness
+
+
+def _choice(u: float, probs: tuple[float, ...], light: tuple[bool, ...], darkness: float) -> int:
+    """Index picked by the uniform ``u`` with weights ``probs``, the ``light`` entries scaled by (1 - darkness)^2."""
+    w = [p * ((1.0 - darkness) ** 2 if is_light else 1.0) for p, is_light in zip(probs, light)]
+    if sum(w) <= 0:
+        w = list(probs)
+    x = u * sum(w)
+    for i, wi in enumerate(w):
+        if x < wi:
+            return i
+        x -= wi
+    return max(i for i, wi in enumerate(w) if wi > 0)  # rounding at the top end
 
 
 def sample_albedo(rng: np.random.Generator, model: MorphableModel, cfg: AppearanceConfig = AppearanceConfig()) -> tuple[np.ndarray, dict[str, np.ndarray | float]]:
@@ -363,82 +380,87 @@ def sample_albedo(rng: np.random.Generator, model: MorphableModel, cfg: Appearan
             ``pupil_fraction``, ``model_albedo`` (1 if the model's albedo was used).
     """
     tab = _tables(model)
+    # All scalar randomness comes from two vectorised draws (a Generator call costs ~1 us).
+    draws = iter(rng.random(_NUM_UNIFORMS).tolist())
+    normal = rng.standard_normal(_NUM_NORMALS)
 
-    # Skin: tone curve + jitter in CIELAB, then linear sRGB.
-    t = float(rng.uniform(*cfg.skin_tone_range))
-    hb = float(rng.uniform(*cfg.haemoglobin_range))
-    lab = skin_lab_from_tone(t) + rng.normal(0.0, cfg.tone_jitter, 3) + np.array([0.0, hb, 0.0])
-    lab[0] = np.clip(lab[0], 15.0, 85.0)
-    skin = np.clip(lab_to_linear_srgb(lab), 0.003, 1.0)
+    def uniform(lo: float = 0.0, hi: float = 1.0) -> float:
+        return lo + (hi - lo) * next(draws)
+
+    # Skin: tone curve + jitter in CIELAB; lips darker and redder, less so for dark skin.
+    t = uniform(*cfg.skin_tone_range)
+    hb = uniform(*cfg.haemoglobin_range)
+    lab = skin_lab_from_tone(t) + cfg.tone_jitter * normal[:3]
+    lab[1] += hb
+    lab[0] = min(max(lab[0], 15.0), 85.0)
+    lip_lab = lab + [-uniform(4.0, 12.0) * (1.0 - 0.5 * t), uniform(8.0, 18.0) * (1.0 - 0.4 * t), -uniform(0.0, 4.0)]
+    skin, lips = np.minimum(np.maximum(lab_to_linear_srgb(np.array([lab, lip_lab])), [[0.003], [0.002]]), 1.0)
     ita = math.degrees(math.atan2(lab[0] - 50.0, lab[2]))
 
-    hair_i = _choice(rng, cfg.hair_color_probs, _HAIR_LIGHT, t if cfg.tone_correlated else 0.0)
-    hair = _HAIR_LIN[hair_i] * rng.uniform(0.7, 1.3) * rng.uniform(0.92, 1.08, 3)
-    iris_i = _choice(rng, cfg.iris_color_probs, _IRIS_LIGHT, t if cfg.tone_correlated else 0.0)
-    iris = _IRIS_LIN[iris_i] * rng.uniform(0.75, 1.25) * rng.uniform(0.9, 1.1, 3)
-    bald = bool(rng.random() < cfg.p_bald)
+    darkness = t if cfg.tone_correlated else 0.0
+    hair_i = _choice(uniform(), cfg.hair_color_probs, _HAIR_LIGHT, darkness)
+    hair = _HAIR_LIN[hair_i] * (uniform(0.7, 1.3) * np.array([uniform(0.92, 1.08) for _ in range(3)]))
+    iris_i = _choice(uniform(), cfg.iris_color_probs, _IRIS_LIGHT, darkness)
+    iris = _IRIS_LIN[iris_i] * (uniform(0.75, 1.25) * np.array([uniform(0.9, 1.1) for _ in range(3)]))
+    bald = uniform() < cfg.p_bald
 
-    # Lips: darker and redder than the skin; the shift shrinks for dark skin (CIELAB).
-    lip_lab = lab + np.array([-rng.uniform(4.0, 12.0) * (1.0 - 0.5 * t), rng.uniform(8.0, 18.0) * (1.0 - 0.4 * t), -rng.uniform(0.0, 4.0)])
+    # Per-region colours (linear sRGB), one row per REGION_NAMES entry.
     table = np.empty((len(REGION_NAMES), 3), np.float64)
     table[:] = skin
-    table[_R["lips"]] = np.clip(lab_to_linear_srgb(lip_lab), 0.002, 1.0)
-    table[_R["eyelids"]] = skin * np.array([0.93, 0.88, 0.9]) * rng.uniform(0.88, 1.0)
-    table[_R["ears"]] = skin * np.array([1.0, 0.95, 0.95])
-    table[_R["neck"]] = skin * rng.uniform(0.95, 1.05)
-    table[_R["nostrils"]] = skin * np.array([0.22, 0.15, 0.15])
+    table[_R["lips"]] = lips
+    table[_R["eyelids"]] = skin * _EYELID_TINT * uniform(0.88, 1.0)
+    table[_R["ears"]] = skin * _EAR_TINT
+    table[_R["neck"]] = skin * uniform(0.95, 1.05)
+    table[_R["nostrils"]] = skin * _NOSTRIL_TINT
     table[_R["scalp"]] = skin * 1.03 if bald else hair
-    brow_cover = rng.uniform(0.55, 0.9)
+    brow_cover = uniform(0.55, 0.9)
     table[_R["brows"]] = (1.0 - brow_cover) * skin + brow_cover * hair
-    table[_R["sclera"]] = _SCLERA_LIN * rng.uniform(0.78, 1.0) * np.array([1.0, rng.uniform(0.9, 1.0), rng.uniform(0.88, 1.0)])
+    table[_R["sclera"]] = _SCLERA_LIN * uniform(0.78, 1.0) * np.array([1.0, uniform(0.9, 1.0), uniform(0.88, 1.0)])
     table[_R["iris"]] = iris
-    table[_R["mouth_interior"]] = _MOUTH_LIN * rng.uniform(0.6, 1.15)
-    table[_R["teeth"]] = _TEETH_LIN * rng.uniform(0.72, 1.0)
+    table[_R["mouth_interior"]] = _MOUTH_LIN * uniform(0.6, 1.15)
+    table[_R["teeth"]] = _TEETH_LIN * uniform(0.72, 1.0)
 
-    use_model = model.albedo_mean is not None and rng.random() < cfg.use_model_albedo
-    skin_ref = skin
-    model_rgb = np.zeros((1, 3), np.float32)
+    # The model's own albedo (optional): per-vertex colours appended after the region rows.
+    color_idx, skin_ref = tab.region, skin
+    use_model = uniform() < cfg.use_model_albedo and model.albedo_mean is not None
     if use_model:
         model_rgb = model.albedo_mean
         if model.albedo_basis is not None and model.albedo_basis.shape[0]:
             w = rng.standard_normal(model.albedo_basis.shape[0]).astype(np.float32)
             model_rgb = model_rgb + np.tensordot(w, model.albedo_basis, axes=1)
+        mask = tab.model_albedo_mask[int(bald)]
+        color_idx = np.where(mask, len(table) + np.arange(model.num_vertices, dtype=np.int32), tab.region)
+        table = np.concatenate([table, model_rgb])
         skin_rows = model_rgb[tab.model_albedo_mask[0]]
         skin_ref = np.maximum(skin_rows.mean(0), 1e-3) if len(skin_rows) else skin
 
     # Multiplicative variation (1 + beard * beard_w) * (1 + fields @ W): beard, smooth tone, flush.
-    W = np.zeros((tab.fields.shape[0], 3), np.float64)
     k = _NUM_LOWFREQ
-    W[:k] = cfg.tone_variation * (rng.standard_normal((k, 1)) + 0.3 * rng.standard_normal((k, 3)))
-    redness = float(rng.uniform(0.0, cfg.redness_max))
-    W[k] = redness * np.array([0.04, -0.3, -0.2])
-    beard_density, parts, beard_w = 0.0, np.zeros(3), np.zeros(3)
-    if rng.random() < cfg.p_beard:
-        beard_density = float(rng.uniform(*cfg.beard_density_range))
-        parts = (rng.random(3) < 0.8).astype(np.float64)
-        if not parts.any():
-            parts[rng.integers(3)] = 1.0
+    W = np.empty((tab.fields.shape[0], 3), np.float64)
+    W[:k] = cfg.tone_variation * (normal[3:3 + k, None] + 0.3 * normal[3 + k:].reshape(k, 3))
+    redness = uniform(0.0, cfg.redness_max)
+    W[k] = redness * _FLUSH_RGB
+    beard_density, parts, beard_w = 0.0, [0.0, 0.0, 0.0], np.zeros(3)
+    if uniform() < cfg.p_beard:
+        beard_density = uniform(*cfg.beard_density_range)
+        parts = [float(uniform() < 0.8) for _ in range(3)]
+        if not any(parts):
+            parts[min(int(3.0 * uniform()), 2)] = 1.0
         beard_w = beard_density * (hair / skin_ref - 1.0)  # lerp skin -> hair by coverage
-    beard = tab.beard[int(parts @ [1, 2, 4])]
+    beard = tab.beard[int(parts[0] + 2.0 * parts[1] + 4.0 * parts[2])]
 
-    # Per-vertex noise: one hashed uniform per vertex gives the jitter and the freckles.
-    freckle_density = float(rng.uniform(0.0, cfg.freckle_max) * (1.0 - t) ** 2) if rng.random() < cfg.p_freckles else 0.0
-    freckle_dark = float(rng.uniform(0.7, 0.88))
-    noise_seed = int(rng.integers(0, 2**63))
+    # Per-vertex noise: one hashed uniform per vertex gives the jitter and the freckles;
+    # the pupil sits at the iris centre, a darker limbal ring at the iris rim.
+    freckle_density = uniform(0.0, cfg.freckle_max) * (1.0 - t) ** 2 if uniform() < cfg.p_freckles else 0.0
+    freckle_dark = uniform(0.7, 0.88)
+    noise_seed = int(uniform() * 2**32)
+    pupil_fraction = uniform(*cfg.pupil_fraction_range)
     albedo = np.empty((model.num_vertices, 3), np.float32)
     _assemble_kernel(
-        tab.region, table.astype(np.float32), tab.fields, W.astype(np.float32), beard, beard_w.astype(np.float32),
-        tab.noise_w, tab.freckle_w,
-        np.uint64(noise_seed), np.float32(cfg.noise_amplitude), np.float32(freckle_density), np.float32(freckle_dark),
-        np.ascontiguousarray(model_rgb, dtype=np.float32), tab.model_albedo_mask[int(bald)], use_model, albedo,
+        color_idx, table.astype(np.float32), tab.fields, W.astype(np.float32), beard, beard_w.astype(np.float32),
+        tab.noise_w, tab.freckle_w, tab.iris_r, np.uint32(noise_seed), np.float32(cfg.noise_amplitude),
+        np.float32(freckle_density), np.float32(freckle_dark), np.float32(pupil_fraction), _PUPIL_LINEAR, albedo,
     )
-
-    # Pupil at the iris centre, darker limbal ring at the iris rim.
-    pupil_fraction = float(rng.uniform(*cfg.pupil_fraction_range))
-    if tab.iris_idx.size:
-        rim = tab.iris_idx[tab.iris_r > 0.85]
-        albedo[rim] *= 0.55
-        albedo[tab.iris_idx[tab.iris_r <= pupil_fraction]] = _PUPIL_LINEAR
 
     params: dict[str, np.ndarray | float] = {
         "skin_tone": t,
@@ -453,7 +475,7 @@ def sample_albedo(rng: np.random.Generator, model: MorphableModel, cfg: Appearan
         "iris_rgb": iris.astype(np.float32),
         "bald": float(bald),
         "beard_density": beard_density,
-        "beard_parts": parts.astype(np.float32),
+        "beard_parts": np.array(parts, np.float32),
         "redness": redness,
         "freckle_density": freckle_density,
         "pupil_fraction": pupil_fraction,

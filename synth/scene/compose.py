@@ -6,17 +6,19 @@ with the origin at the centre of the top-left pixel (cv2's own convention), draw
 4 bits of sub-pixel precision and anti-aliasing.
 
 Speed note: numpy broadcasting of an (H, W, 1) or (3,) operand against (H, W, 3) is ~20x
-slower than same-shape arithmetic, so alpha is expanded with ``cv2.cvtColor(GRAY2RGB)`` and
-``PremulCanvas`` keeps its colour planar (3, H, W).
+slower than same-shape arithmetic, so alpha is expanded with ``cv2.cvtColor(GRAY2RGB)``;
+``PremulCanvas`` keeps its colour planar (3, H, W) and paints, un-premultiplies and
+composites with fused numba kernels restricted to a bounding box (one call per operation).
 """
 
 from __future__ import annotations
 
 import cv2
+import numba
 import numpy as np
 
-__all__ = ["over", "union_alpha", "fixed_point", "poly_mask", "line_mask", "soften", "fast_blur", "nonzero_roi",
-           "PremulCanvas"]
+__all__ = ["over", "over_roi", "union_alpha", "fixed_point", "poly_mask", "line_mask", "soften", "fast_blur",
+           "nonzero_roi", "PremulCanvas"]
 
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 _ONE = 1 << _SHIFT
@@ -48,16 +50,22 @@ def poly_mask(hw: tuple[int, int], polys: list[np.ndarray]) -> np.ndarray:
     m = np.zeros(hw, np.uint8)
     for p in polys:
         cv2.fillPoly(m, [fixed_point(p)], 255, cv2.LINE_AA, _SHIFT)
-    return m.astype(np.float32) * np.float32(1.0 / 255.0)
+    return _unit_float(m)
 
 
-def line_mask(hw: tuple[int, int], polylines: list[np.ndarray], thickness_px: float,
+def line_mask(hw: tuple[int, int], polylines: list[np.ndarray] | np.ndarray, thickness_px: float,
               closed: bool = False) -> np.ndarray:
-    """Stroked polylines (each (N, 2) float px) -> (H, W) float32 coverage, anti-aliased."""
+    """Stroked polylines (each (N, 2) float px; or one (M, N, 2) array of M polylines, converted
+    in one go) -> (H, W) float32 coverage, anti-aliased."""
     m = np.zeros(hw, np.uint8)
-    cv2.polylines(m, [fixed_point(p) for p in polylines], closed, 255, max(1, round(thickness_px)),
-                  cv2.LINE_AA, _SHIFT)
-    return m.astype(np.float32) * np.float32(1.0 / 255.0)
+    pts = list(fixed_point(polylines)) if isinstance(polylines, np.ndarray) else [fixed_point(p) for p in polylines]
+    cv2.polylines(m, pts, closed, 255, max(1, round(thickness_px)), cv2.LINE_AA, _SHIFT)
+    return _unit_float(m)
+
+
+def _unit_float(m: np.ndarray) -> np.ndarray:
+    """uint8 0-255 -> float32 0-1 in one pass."""
+    return np.multiply(m, np.float32(1.0 / 255.0), dtype=np.float32)
 
 
 def soften(alpha: np.ndarray, sigma_px: float) -> np.ndarray:
@@ -123,21 +131,13 @@ class PremulCanvas:
             return
         ys, xs = roi
         self._grow(ys, xs)
-        cov = cover[ys, xs]
-        keep = np.float32(1.0) - cov
         if isinstance(colour, np.ndarray) and colour.ndim == 3:
-            src = cv2.split(np.ascontiguousarray(colour[ys, xs], np.float32))
+            image, rgb = np.ascontiguousarray(colour, np.uint8), np.zeros(3, np.float32)
         else:
-            src = [np.float32(c) for c in colour]
-        if shade is not None:
-            cov_s = cov * shade[ys, xs]
-        for k in range(3):
-            p = self.planes[k, ys, xs]
-            p *= keep
-            p += src[k] * (cov if shade is None else cov_s)
-        a = self.alpha[ys, xs]
-        a *= keep
-        a += cov
+            image, rgb = None, np.asarray(colour, np.float32).reshape(3)
+        _paint_kernel(self.planes, self.alpha, np.ascontiguousarray(cover, np.float32), rgb, image,
+                      None if shade is None else np.ascontiguousarray(shade, np.float32),
+                      ys.start, ys.stop, xs.start, xs.stop)
 
     def blur(self, sigma_px: float) -> None:
         """Defocus the whole layer (colour and alpha together, premultiplied: no dark fringes)."""
@@ -157,9 +157,54 @@ class PremulCanvas:
         rgb = np.zeros((*self.hw, 3), np.uint8)
         alpha = np.zeros(self.hw, np.float32)
         if self.roi is not None:
-            y0, y1, x0, x1 = self.roi
-            a = np.clip(self.alpha[y0:y1, x0:x1], 0.0, 1.0)
-            inv = np.float32(1.0) / np.maximum(a, np.float32(1e-6))
-            rgb[y0:y1, x0:x1] = cv2.merge([cv2.convertScaleAbs(p[y0:y1, x0:x1] * inv) for p in self.planes])
-            alpha[y0:y1, x0:x1] = a
+            _straight_kernel(self.planes, self.alpha, *self.roi, rgb, alpha)
         return rgb, alpha
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _paint_kernel(planes, alpha, cover, rgb, image, shade, y0, y1, x0, x1):  # pragma: no cover - numba
+    """Premultiplied ``src over layer`` with opacity ``cover`` (times ``shade`` for the colour)
+    inside rows y0:y1, columns x0:x1; the colour is ``image[y, x]`` or, if image is None, ``rgb``."""
+    one = numba.float32(1.0)
+    for y in range(y0, y1):
+        for x in range(x0, x1):
+            c = cover[y, x]
+            if c == 0:
+                continue
+            keep = one - c
+            cs = c if shade is None else c * shade[y, x]
+            for k in range(3):
+                src = rgb[k] if image is None else numba.float32(image[y, x, k])
+                planes[k, y, x] = planes[k, y, x] * keep + src * cs
+            alpha[y, x] = alpha[y, x] * keep + c
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _straight_kernel(planes, alpha, y0, y1, x0, x1, rgb_out, alpha_out):  # pragma: no cover - numba
+    """Un-premultiply rows y0:y1, columns x0:x1: alpha clipped to [0, 1], colour rounded to uint8."""
+    for y in range(y0, y1):
+        for x in range(x0, x1):
+            a = min(max(alpha[y, x], numba.float32(0.0)), numba.float32(1.0))
+            alpha_out[y, x] = a
+            if a <= 0:
+                continue
+            inv = numba.float32(1.0) / max(a, numba.float32(1e-6))
+            for k in range(3):
+                v = min(max(planes[k, y, x] * inv, numba.float32(0.0)), numba.float32(255.0))
+                rgb_out[y, x, k] = numba.uint8(numba.int32(v + numba.float32(0.5)))
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def over_roi(dst, coverage, rgb, alpha, y0, y1, x0, x1):  # pragma: no cover - numba
+    """In place, inside rows y0:y1, columns x0:x1: ``dst`` (H, W, 3) float32 <- straight
+    ``rgb`` (H, W, 3) uint8 over it with ``alpha`` (H, W) float32; ``coverage`` (H, W)
+    float32 <- ``1 - (1 - coverage)(1 - alpha)``."""
+    for y in range(y0, y1):
+        for x in range(x0, x1):
+            a = alpha[y, x]
+            if a == 0:
+                continue
+            for k in range(3):
+                d = dst[y, x, k]
+                dst[y, x, k] = d + a * (numba.float32(rgb[y, x, k]) - d)
+            coverage[y, x] += a - coverage[y, x] * a

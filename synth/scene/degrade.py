@@ -13,6 +13,10 @@ the pixel, sampled symmetrically), and resizing uses cv2's pixel-centre-aligned 
 (``DEGRADE_PARAM_KEYS``); a step that was not applied reports its identity value
 (lengths/sigmas/stds 0, gains/gamma/saturation/factor 1, offsets 0, ``jpeg_quality`` 0,
 ``rescale_interp_*`` -1), so the values can be stored as fixed label columns.
+
+Cost: every step is one or two whole-image passes (8-bit LUTs, one 3-channel LUT for the
+colour shift, a fused numba kernel for the noise). What remains is dominated by single
+cv2 calls: JPEG encode + decode, non-integer ``INTER_AREA`` / cubic resizes, ``filter2D``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cv2
+import numba
 import numpy as np
 from scipy.special import ndtri
 
@@ -37,7 +42,10 @@ _UP = (1, 2, 3)  # linear, cubic, nearest
 #: Unit-variance Gaussian quantiles at the 256 byte midpoints: a random byte through this table
 #: is a (tails cut at 2.9 sigma) standard normal sample, ~5x cheaper than rng.standard_normal.
 _NORMAL_LUT = ndtri((np.arange(256) + 0.5) / 256.0)
-_NORMAL_LUT = (_NORMAL_LUT / _NORMAL_LUT.std()).astype(np.float32).reshape(1, 256)
+_NORMAL_LUT = (_NORMAL_LUT / _NORMAL_LUT.std()).astype(np.float32)
+_LEVELS = np.arange(256, dtype=np.float64)
+#: Luma weights of cv2's RGB -> grey conversion (ITU-R BT.601), for the saturation matrix.
+_LUMA = np.array([0.299, 0.587, 0.114])
 
 
 @dataclass(frozen=True)
@@ -183,11 +191,13 @@ def motion_blur_kernel(length_px: float, angle_deg: float) -> np.ndarray:
     x, y = t * np.cos(a), t * np.sin(a)
     r = int(np.ceil(0.5 * length_px)) + 1
     size = 2 * r + 1
-    k = np.zeros((size, size), np.float64)
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    x0, y0 = np.floor(x), np.floor(y)
     fx, fy = x - x0, y - y0
-    for dx, dy, wt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        np.add.at(k, (y0 + dy + r, x0 + dx + r), wt)
+    idx = ((y0 + r) * size + x0 + r).astype(np.int64)
+    # Bilinear splat: the 4 neighbours of every sample, accumulated with one bincount.
+    k = np.bincount(np.concatenate([idx, idx + 1, idx + size, idx + size + 1]),
+                    np.concatenate([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy]),
+                    minlength=size * size).reshape(size, size)
     k[k < 1e-3 * k.max()] = 0.0
     rows, cols = np.nonzero(k.any(axis=1))[0], np.nonzero(k.any(axis=0))[0]
     ry, rx = max(r - rows[0], rows[-1] - r), max(r - cols[0], cols[-1] - r)
@@ -196,23 +206,31 @@ def motion_blur_kernel(length_px: float, angle_deg: float) -> np.ndarray:
 
 
 def _colour(img: np.ndarray, gain: np.ndarray, offset: np.ndarray, gamma: float, sat: float) -> np.ndarray:
-    """Per-channel gain/offset then gamma through 8-bit LUTs, then saturation about the grey."""
-    v = np.arange(256, dtype=np.float64) / 255.0
-    chans = list(cv2.split(img))
-    for c in range(3):
-        lut = np.clip(v * gain[c] + offset[c] / 255.0, 0.0, 1.0) ** gamma
-        chans[c] = cv2.LUT(chans[c], np.round(lut * 255.0).astype(np.uint8))
-    img = cv2.merge(chans)
+    """Per-channel gain/offset then gamma through one 3-channel 8-bit LUT, then saturation
+    about the grey (one 3 x 3 colour matrix, ``sat * I + (1 - sat) * luma``)."""
+    v = _LEVELS[:, None] / 255.0
+    lut = np.clip(v * gain + offset / 255.0, 0.0, 1.0) ** gamma  # (256, 3)
+    img = cv2.LUT(img, np.round(lut * 255.0).astype(np.uint8).reshape(256, 1, 3))
     if abs(sat - 1.0) > 1e-3:
-        grey = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-        img = cv2.addWeighted(img, sat, grey, 1.0 - sat, 0.0)
+        m = sat * np.eye(3) + (1.0 - sat) * _LUMA[None, :]
+        img = cv2.transform(img, m)  # rounds and saturates
     return img
 
 
 def _noise(img: np.ndarray, rng: np.random.Generator, std: float, gain: float) -> np.ndarray:
     """Add N(0, std**2 + gain * level) per pixel and channel (levels 0-255), rounded and clipped."""
     z = np.frombuffer(rng.bytes(img.size), np.uint8).reshape(img.shape)
-    z = cv2.LUT(z, _NORMAL_LUT)  # standard normal, float32
-    f = img.astype(np.float32)
-    sigma = cv2.sqrt(f * np.float32(gain) + np.float32(std * std))
-    return cv2.convertScaleAbs(f + z * sigma)
+    sigma = np.sqrt(_LEVELS * gain + std * std).astype(np.float32)  # per input level
+    out = np.empty_like(img)
+    _noise_kernel(img.reshape(-1), z.reshape(-1), _NORMAL_LUT, sigma, out.reshape(-1))
+    return out
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _noise_kernel(img, z, normal_lut, sigma_lut, out):  # pragma: no cover - numba
+    """``out = clip(round(img + normal_lut[z] * sigma_lut[img]), 0, 255)``, all flat uint8."""
+    lo, hi, half = numba.float32(0.0), numba.float32(255.0), numba.float32(0.5)
+    for i in range(img.size):
+        v = img[i]
+        x = min(max(numba.float32(v) + normal_lut[z[i]] * sigma_lut[v], lo), hi)
+        out[i] = numba.uint8(numba.int32(x + half))

@@ -36,7 +36,7 @@ import numba
 import numpy as np
 
 from synth.errors import UserError
-from synth.scene.color import cct_to_linear_srgb, linear_to_srgb, luminance
+from synth.scene.color import LUMA_WEIGHTS, cct_to_linear_srgb, linear_to_srgb
 
 __all__ = [
     "Lighting",
@@ -163,14 +163,15 @@ class Lighting:
         sh = np.ascontiguousarray(self.sh, dtype=np.float32)
         dirs = np.ascontiguousarray(np.asarray(self.dirs, np.float32).reshape(-1, 3))
         colors = np.ascontiguousarray(np.asarray(self.colors, np.float32).reshape(-1, 3))
-        if sh.shape != (9, 3) or not np.isfinite(sh).all():
+        # Checks on sums and squared norms: a few cheap numpy calls (this runs once per sample).
+        if sh.shape != (9, 3) or not math.isfinite(sh.sum()):
             raise UserError(f"Lighting.sh: expected finite (9, 3), got shape {sh.shape}")
         if dirs.shape != colors.shape:
             raise UserError(f"Lighting.dirs {dirs.shape} and Lighting.colors {colors.shape}: expected the same (L, 3)")
-        norms = np.linalg.norm(dirs, axis=1)
-        if not np.allclose(norms, 1.0, atol=1e-3):
+        if not (np.abs((dirs * dirs).sum(axis=1) - 1.0) <= 2e-3).all():  # |norm - 1| <= ~1e-3
+            norms = np.sqrt((dirs * dirs).sum(axis=1))
             raise UserError(f"Lighting.dirs: expected unit vectors, got norms {np.round(norms, 4).tolist()}")
-        if not (np.isfinite(colors).all() and (colors >= 0).all()):
+        if not (math.isfinite(colors.sum()) and (colors >= 0).all()):
             raise UserError(f"Lighting.colors: expected finite non-negative linear RGB, got {colors.tolist()}")
         if not (0.0 <= self.specular_strength and self.shininess > 0):
             raise UserError(f"Lighting.specular_strength = {self.specular_strength}, shininess = {self.shininess}: "
@@ -258,11 +259,40 @@ class LightingConfig:
 
 
 # --- presets (a small registry) -------------------------------------------------------------
-# A preset returns (sh_radiance (9, 3) at white, dirs (L, 3), luminances (L,)); the sampler
-# then applies colour temperature, intensity and exposure.
-_PresetFn = Callable[[np.random.Generator, float, float], tuple[np.ndarray, np.ndarray, np.ndarray]]
+# A preset returns (grey sh_radiance (9,) at white, dirs (L, 3), luminances (L,)); the sampler
+# then applies colour temperature, intensity and exposure. Presets draw their randomness from
+# ``_Draws`` (scalar uniforms pre-drawn in one vectorised call: Generator calls cost ~1 us each).
+class _Draws:
+    """Scalar random numbers for one scene, taken in order from a few vectorised ``rng`` calls.
+
+    ``uniform`` reads a block of uniforms drawn up front (extended if a preset needs more);
+    ``normal`` draws its normals from ``rng`` directly. Same rng state -> same draws.
+    """
+
+    __slots__ = ("_rng", "_u", "_i")
+    _BLOCK = 24  # uniforms per block: enough for the sampler plus any built-in preset
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng, self._u, self._i = rng, rng.random(self._BLOCK).tolist(), 0
+
+    def uniform(self, lo: float = 0.0, hi: float = 1.0) -> float:
+        if self._i == len(self._u):
+            self._u.extend(self._rng.random(self._BLOCK).tolist())
+        x = self._u[self._i]
+        self._i += 1
+        return lo + (hi - lo) * x
+
+    def sign(self) -> float:
+        return 1.0 if self.uniform() < 0.5 else -1.0
+
+    def normal(self, n: int) -> np.ndarray:
+        return self._rng.standard_normal(n)
+
+
+_PresetFn = Callable[[_Draws, float, float], tuple[np.ndarray, np.ndarray, np.ndarray]]
 PRESETS: dict[str, _PresetFn] = {}
-_UP = np.array([0.0, 1.0, 0.0])
+_SQRT_4PI = 2.0 * math.sqrt(math.pi)
+_LUMA = LUMA_WEIGHTS.astype(np.float64).tolist()
 
 
 def _preset(name: str) -> Callable[[_PresetFn], _PresetFn]:
@@ -272,53 +302,71 @@ def _preset(name: str) -> Callable[[_PresetFn], _PresetFn]:
     return register
 
 
+def _grey_gradient(up: tuple[float, float, float], top: float, bottom: float) -> np.ndarray:
+    """(9,) float64 grey SH of ``sh_gradient(up, top, bottom)`` (one channel; ``up`` unit)."""
+    sh = np.zeros(9)
+    sh[0] = _SQRT_4PI * 0.5 * (top + bottom)
+    b = _Y1 * 4.0 * math.pi / 3.0 * 0.5 * (top - bottom)
+    sh[1], sh[2], sh[3] = b * up[1], b * up[2], b * up[0]  # (y, z, x) order
+    return sh
+
+
 def _sky(top: float, bottom: float) -> np.ndarray:
-    return sh_gradient(_UP, np.full(3, top), np.full(3, bottom))
+    return _grey_gradient((0.0, 1.0, 0.0), top, bottom)
+
+
+def _dirs(angles: list[tuple[float, float]]) -> np.ndarray:
+    """(L, 3) float32 ``direction_from_angles`` of (azimuth, elevation) pairs, degrees (scalar maths)."""
+    out = np.empty((len(angles), 3), np.float32)
+    for i, (az, el) in enumerate(angles):
+        a, e = math.radians(az), math.radians(el)
+        out[i] = (math.sin(a) * math.cos(e), math.sin(e), math.cos(a) * math.cos(e))
+    return out
 
 
 @_preset("studio")
-def _studio(rng: np.random.Generator, key: float, amb: float):
-    az = rng.uniform(-40.0, 40.0)
-    fill_az = -math.copysign(rng.uniform(20.0, 60.0), az)
-    dirs = direction_from_angles(np.array([az, fill_az]), np.array([rng.uniform(5, 45), rng.uniform(-5, 25)]))
-    top = amb * rng.uniform(0.15, 0.35)
-    return _sky(top, top * rng.uniform(0.3, 0.7)), dirs, np.array([key, key * rng.uniform(0.15, 0.5)])
+def _studio(d: _Draws, key: float, amb: float):
+    az = d.uniform(-40.0, 40.0)
+    fill_az = -math.copysign(d.uniform(20.0, 60.0), az)
+    dirs = _dirs([(az, d.uniform(5.0, 45.0)), (fill_az, d.uniform(-5.0, 25.0))])
+    top = amb * d.uniform(0.15, 0.35)
+    return _sky(top, top * d.uniform(0.3, 0.7)), dirs, np.array([key, key * d.uniform(0.15, 0.5)])
 
 
 @_preset("side")
-def _side(rng: np.random.Generator, key: float, amb: float):
-    az = rng.choice([-1.0, 1.0]) * rng.uniform(70.0, 90.0)
-    dirs = direction_from_angles(np.array([az, -az]), np.array([rng.uniform(-10, 30), rng.uniform(-10, 20)]))
-    top = amb * rng.uniform(0.02, 0.08)
-    return _sky(top, 0.5 * top), dirs, np.array([1.1 * key, key * rng.uniform(0.0, 0.08)])
+def _side(d: _Draws, key: float, amb: float):
+    az = d.sign() * d.uniform(70.0, 90.0)
+    dirs = _dirs([(az, d.uniform(-10.0, 30.0)), (-az, d.uniform(-10.0, 20.0))])
+    top = amb * d.uniform(0.02, 0.08)
+    return _sky(top, 0.5 * top), dirs, np.array([1.1 * key, key * d.uniform(0.0, 0.08)])
 
 
 @_preset("back")
-def _back(rng: np.random.Generator, key: float, amb: float):
-    n = int(rng.integers(1, 3))
-    az = rng.choice([-1.0, 1.0], n) * rng.uniform(110.0, 165.0, n)
-    dirs = direction_from_angles(az, rng.uniform(-10.0, 50.0, n))
-    top = amb * rng.uniform(0.02, 0.08)
-    return _sky(top, 0.5 * top), dirs, key * rng.uniform(1.0, 2.5, n)
+def _back(d: _Draws, key: float, amb: float):
+    n = 1 + int(d.uniform() < 0.5)
+    dirs = _dirs([(d.sign() * d.uniform(110.0, 165.0), d.uniform(-10.0, 50.0)) for _ in range(n)])
+    top = amb * d.uniform(0.02, 0.08)
+    return _sky(top, 0.5 * top), dirs, np.array([key * d.uniform(1.0, 2.5) for _ in range(n)])
 
 
 @_preset("top")
-def _top(rng: np.random.Generator, key: float, amb: float):
-    dirs = direction_from_angles(np.array([rng.uniform(-180.0, 180.0)]), np.array([rng.uniform(55.0, 85.0)]))
-    top = amb * rng.uniform(0.05, 0.2)
+def _top(d: _Draws, key: float, amb: float):
+    dirs = _dirs([(d.uniform(-180.0, 180.0), d.uniform(55.0, 85.0))])
+    top = amb * d.uniform(0.05, 0.2)
     return _sky(top, 0.3 * top), dirs, np.array([1.1 * key])
 
 
 @_preset("environment")
-def _environment(rng: np.random.Generator, key: float, amb: float):
-    dc = amb * rng.uniform(0.2, 0.5)
-    g = rng.standard_normal(3)
-    sh = sh_gradient(g / np.linalg.norm(g), np.full(3, dc * (1 + rng.uniform(0, 0.8))), np.full(3, dc * (1 - rng.uniform(0, 0.8))))
-    sh[4:] += (0.15 * dc * 2.0 * math.sqrt(math.pi)) * rng.standard_normal((5, 1)).astype(np.float32)
-    n = int(rng.integers(0, 3))
-    v = rng.standard_normal((n, 3))
-    dirs = (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
-    return sh, dirs, key * rng.uniform(0.1, 0.8, n)
+def _environment(d: _Draws, key: float, amb: float):
+    dc = amb * d.uniform(0.2, 0.5)
+    n = min(int(3.0 * d.uniform()), 2)  # 0-2 lights
+    g = d.normal(8 + 3 * n)  # gradient axis (3), higher-order terms (5), light directions (3 n)
+    up = g[:3] / math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
+    sh = _grey_gradient(up, dc * (1.0 + d.uniform(0.0, 0.8)), dc * (1.0 - d.uniform(0.0, 0.8)))
+    sh[4:] += (0.15 * dc * _SQRT_4PI) * g[3:8]
+    v = g[8:].reshape(n, 3)
+    dirs = (v / np.sqrt((v * v).sum(axis=1, keepdims=True))).astype(np.float32)
+    return sh, dirs, np.array([key * d.uniform(0.1, 0.8) for _ in range(n)])
 
 
 def sample_lighting(rng: np.random.Generator, cfg: LightingConfig = LightingConfig()) -> Lighting:
@@ -331,28 +379,32 @@ def sample_lighting(rng: np.random.Generator, cfg: LightingConfig = LightingConf
     Returns:
         ``Lighting`` with ``preset``, ``color_temp_k`` and ``exposure_ev`` recorded.
     """
-    names = [n for n, _ in cfg.preset_weights]
-    w = np.array([x for _, x in cfg.preset_weights], np.float64)
-    c = np.cumsum(w)
-    name = names[min(int(np.searchsorted(c, rng.random() * c[-1], side="right")), len(names) - 1)]
-    key = float(rng.uniform(*cfg.intensity_range))
-    amb = float(rng.uniform(*cfg.ambient_scale_range))
-    sh, dirs, lum = PRESETS[name](rng, key, amb)
+    d = _Draws(rng)
+    pick = d.uniform(0.0, sum(w for _, w in cfg.preset_weights))
+    name = cfg.preset_weights[-1][0]
+    for n, w in cfg.preset_weights:
+        if pick < w:
+            name = n
+            break
+        pick -= w
+    key = d.uniform(*cfg.intensity_range)
+    amb = d.uniform(*cfg.ambient_scale_range)
+    grey_sh, dirs, lum = PRESETS[name](d, key, amb)
 
-    temp = float(rng.uniform(*cfg.color_temp_range_k))
-    light_rgb = cct_to_linear_srgb(temp)
-    amb_rgb = cct_to_linear_srgb(rng.uniform(*cfg.color_temp_range_k)) if rng.random() < cfg.p_mixed_temp else light_rgb
-    wb = float(rng.uniform(*cfg.white_balance_range))
-    wb_gain = light_rgb.astype(np.float64) ** -wb
-    wb_gain /= luminance(light_rgb * wb_gain)  # the white-balanced key keeps luminance 1
-    ev = float(rng.uniform(*cfg.exposure_range_ev))
-    gain = 2.0**ev * wb_gain
-    sh = sh * (amb_rgb * gain)[None, :]  # grey SH (equal columns) tinted per channel
-    colors = np.asarray(lum, np.float32)[:, None] * (light_rgb * gain)[None, :]
+    temp = d.uniform(*cfg.color_temp_range_k)
+    light_rgb = cct_to_linear_srgb(temp).tolist()
+    amb_temp = d.uniform(*cfg.color_temp_range_k)
+    amb_rgb = cct_to_linear_srgb(amb_temp).tolist() if d.uniform() < cfg.p_mixed_temp else light_rgb
+    wb = d.uniform(*cfg.white_balance_range)
+    wb_gain = [c**-wb for c in light_rgb]
+    wb_lum = sum(w * c * g for w, c, g in zip(_LUMA, light_rgb, wb_gain))  # the white-balanced key keeps luminance 1
+    ev = d.uniform(*cfg.exposure_range_ev)
+    gain = [2.0**ev * g / wb_lum for g in wb_gain]
     return Lighting(
-        sh=sh, dirs=dirs, colors=colors,
-        specular_strength=float(rng.uniform(*cfg.specular_strength_range)),
-        shininess=float(rng.uniform(*cfg.shininess_range)),
+        sh=grey_sh[:, None] * np.array([c * g for c, g in zip(amb_rgb, gain)]),  # grey SH tinted per channel
+        dirs=dirs, colors=lum[:, None] * np.array([c * g for c, g in zip(light_rgb, gain)]),
+        specular_strength=d.uniform(*cfg.specular_strength_range),
+        shininess=d.uniform(*cfg.shininess_range),
         preset=name, color_temp_k=temp, exposure_ev=ev, white_balance=wb,
     )
 
@@ -415,77 +467,127 @@ def shade_numpy(normals: np.ndarray, albedo: np.ndarray, view_dirs: np.ndarray, 
     return out.reshape(*lead, 3)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _shade_kernel(n, a, v, coef, dirs, colors, ks, s, out):  # pragma: no cover - compiled
-    """``shade_numpy``'s formula; coef = A_l * sh / pi (9, 3); v is (1, 3) or (N, 3).
+# SH irradiance / pi as a quadratic polynomial of the normal: monomial coefficients
+# q = sh.T @ _SH_TO_POLY_T (3, 9) for the monomials (1, y, z, x, xy, yz, zz, xz, xx - yy), per channel.
+_SH_TO_POLY = np.diag([_Y00, _Y1, _Y1, _Y1, _Y2, _Y2, 3.0 * _Y20, _Y2, _Y22])
+_SH_TO_POLY[0, 6] = -_Y20  # Y_20 = _Y20 (3 zz - 1)
+_SH_TO_POLY_T = np.ascontiguousarray((_SH_TO_POLY * SH_BAND_CONVOLUTION[None, :] / math.pi).T, dtype=np.float32)
+_FAST_POW_MIN_S = 4.0  # below this shininess the highlight uses the exact power
 
-    Loops run over points with straight-line bodies (SIMD-friendly); the specular power is
-    evaluated only where n.h exceeds the cut-off below which (n.h)^s < 1e-5 (invisible).
+
+@numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def _shade_kernel(n, a, v, q, dirs, colors, ks, s, out):  # pragma: no cover - compiled
+    """``shade_numpy``'s formula. n, a: (N, 3); v: (1, 3) or (N, 3); q: (3, 9) SH polynomial.
+
+    Works on planes (3, N) so every loop is a straight-line, vectorisable pass over points;
+    the specular power is skipped where (n.h)^s < 1e-5 (invisible).
     """
     npts, nl = n.shape[0], dirs.shape[0]
-    one_view = v.shape[0] == 1
+    nt, vt = _planes(n, npts), _planes(v, npts)
+    nx, ny, nz = nt[0], nt[1], nt[2]
     zero = numba.float32(0.0)
-    for i in range(npts):  # environment diffuse
-        d0, d1, d2 = _sh_eval(coef, n[i, 0], n[i, 1], n[i, 2])
-        out[i, 0], out[i, 1], out[i, 2] = max(d0, zero), max(d1, zero), max(d2, zero)
-    ndh_buf = np.empty((nl, npts), np.float32)
-    for l in range(nl):
-        lx, ly, lz = dirs[l, 0], dirs[l, 1], dirs[l, 2]
-        c0, c1, c2 = colors[l, 0], colors[l, 1], colors[l, 2]
-        for i in range(npts):  # directional diffuse, and n.h for the highlight
-            x, y, z = n[i, 0], n[i, 1], n[i, 2]
-            ndl = max(x * lx + y * ly + z * lz, zero)
-            out[i, 0] += ndl * c0
-            out[i, 1] += ndl * c1
-            out[i, 2] += ndl * c2
-            j = 0 if one_view else i
-            hx, hy, hz = v[j, 0] + lx, v[j, 1] + ly, v[j, 2] + lz
-            ndh = (x * hx + y * hy + z * hz) / math.sqrt(max(hx * hx + hy * hy + hz * hz, numba.float32(1e-16)))
-            ndh_buf[l, i] = ndh if ndl > zero else zero
-    if ks <= zero:
+    diffuse = np.empty((3, npts), np.float32)
+    gloss = np.zeros((3, npts), np.float32)
+    for c in range(3):
+        _sh_poly(q[c], nx, ny, nz, diffuse[c])
+    if ks > zero:  # glossy environment along the mirror direction r = 2 (n . v) n - v
+        rt = np.empty((3, npts), np.float32)
         for i in range(npts):
-            out[i, 0] *= a[i, 0]
-            out[i, 1] *= a[i, 1]
-            out[i, 2] *= a[i, 2]
-        return
-    for i in range(npts):  # albedo, then the glossy environment along the mirror direction
-        x, y, z = n[i, 0], n[i, 1], n[i, 2]
-        j = 0 if one_view else i
-        vx, vy, vz = v[j, 0], v[j, 1], v[j, 2]
-        ndv2 = numba.float32(2.0) * (x * vx + y * vy + z * vz)
-        e0, e1, e2 = _sh_eval(coef, ndv2 * x - vx, ndv2 * y - vy, ndv2 * z - vz)
-        out[i, 0] = a[i, 0] * out[i, 0] + ks * max(e0, zero)
-        out[i, 1] = a[i, 1] * out[i, 1] + ks * max(e1, zero)
-        out[i, 2] = a[i, 2] * out[i, 2] + ks * max(e2, zero)
+            ndv2 = numba.float32(2.0) * (nx[i] * vt[0, i] + ny[i] * vt[1, i] + nz[i] * vt[2, i])
+            for k in range(3):
+                rt[k, i] = ndv2 * nt[k, i] - vt[k, i]
+        for c in range(3):
+            _sh_poly(q[c], rt[0], rt[1], rt[2], gloss[c])
+            for i in range(npts):
+                gloss[c, i] *= ks
+    ndl = np.empty(npts, np.float32)
+    ndh = np.empty(npts, np.float32)
     norm_k = ks * (s + numba.float32(8.0)) / numba.float32(8.0)
-    cut = numba.float32(1e-5) ** (numba.float32(1.0) / s)
     for l in range(nl):
         lx, ly, lz = dirs[l, 0], dirs[l, 1], dirs[l, 2]
-        c0, c1, c2 = colors[l, 0], colors[l, 1], colors[l, 2]
-        for i in range(npts):  # highlights: the power only where it is visible
-            ndh = ndh_buf[l, i]
-            if ndh > cut:
-                w = norm_k * (n[i, 0] * lx + n[i, 1] * ly + n[i, 2] * lz) * ndh**s
-                out[i, 0] += w * c0
-                out[i, 1] += w * c1
-                out[i, 2] += w * c2
+        for i in range(npts):  # n.l, and n.h for the highlight (0 where the light is behind)
+            d = max(nx[i] * lx + ny[i] * ly + nz[i] * lz, zero)
+            hx, hy, hz = vt[0, i] + lx, vt[1, i] + ly, vt[2, i] + lz
+            h = (nx[i] * hx + ny[i] * hy + nz[i] * hz) / math.sqrt(max(hx * hx + hy * hy + hz * hz, numba.float32(1e-16)))
+            ndl[i] = d
+            ndh[i] = h if d > zero else zero
+        for c in range(3):
+            col = colors[l, c]
+            for i in range(npts):
+                diffuse[c, i] += ndl[i] * col
+        if ks > zero:
+            _highlight(ndh, s)
+            for c in range(3):
+                col = norm_k * colors[l, c]
+                for i in range(npts):
+                    gloss[c, i] += ndl[i] * ndh[i] * col
+    for i in range(npts):
+        for c in range(3):
+            out[i, c] = a[i, c] * diffuse[c, i] + gloss[c, i]
 
 
-@numba.njit(cache=True, inline="always", fastmath=True)
-def _sh_eval(coef, x, y, z):  # pragma: no cover - compiled
-    """(sum_k coef[k, c] Y_k(x, y, z) for c in RGB) with the R&H 2001 basis."""
-    b0 = numba.float32(_Y00)
-    b1, b2, b3 = numba.float32(_Y1) * y, numba.float32(_Y1) * z, numba.float32(_Y1) * x
-    b4, b5, b7 = numba.float32(_Y2) * x * y, numba.float32(_Y2) * y * z, numba.float32(_Y2) * x * z
-    b6 = numba.float32(_Y20) * (numba.float32(3.0) * z * z - numba.float32(1.0))
-    b8 = numba.float32(_Y22) * (x * x - y * y)
-    r0 = (coef[0, 0] * b0 + coef[1, 0] * b1 + coef[2, 0] * b2 + coef[3, 0] * b3 + coef[4, 0] * b4
-          + coef[5, 0] * b5 + coef[6, 0] * b6 + coef[7, 0] * b7 + coef[8, 0] * b8)
-    r1 = (coef[0, 1] * b0 + coef[1, 1] * b1 + coef[2, 1] * b2 + coef[3, 1] * b3 + coef[4, 1] * b4
-          + coef[5, 1] * b5 + coef[6, 1] * b6 + coef[7, 1] * b7 + coef[8, 1] * b8)
-    r2 = (coef[0, 2] * b0 + coef[1, 2] * b1 + coef[2, 2] * b2 + coef[3, 2] * b3 + coef[4, 2] * b4
-          + coef[5, 2] * b5 + coef[6, 2] * b6 + coef[7, 2] * b7 + coef[8, 2] * b8)
-    return r0, r1, r2
+@numba.njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def _planes(p, npts):  # pragma: no cover - compiled
+    """(3, npts) float32 copy of points p (npts, 3), or of one point (1, 3) repeated."""
+    t = np.empty((3, npts), np.float32)
+    if p.shape[0] == 1:
+        for k in range(3):
+            t[k, :] = p[0, k]
+    else:
+        for i in range(npts):
+            for k in range(3):
+                t[k, i] = p[i, k]
+    return t
+
+
+@numba.njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def _sh_poly(qc, x, y, z, out):  # pragma: no cover - compiled
+    """out = max(0, SH irradiance / pi) of one channel at directions (x, y, z), qc = (9,) monomials."""
+    q0, q1, q2, q3, q4, q5, q6, q7, q8 = qc[0], qc[1], qc[2], qc[3], qc[4], qc[5], qc[6], qc[7], qc[8]
+    for i in range(out.shape[0]):
+        xi, yi, zi = x[i], y[i], z[i]
+        e = (q0 + q1 * yi + q2 * zi + q3 * xi + q4 * xi * yi + q5 * yi * zi + q6 * zi * zi + q7 * xi * zi
+             + q8 * (xi * xi - yi * yi))
+        out[i] = max(e, numba.float32(0.0))
+
+
+@numba.njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def _highlight(x, s):  # pragma: no cover - compiled
+    """In place x = x^s where x^s >= 1e-5, else 0; x in [0, 1] (n.h values), s > 0."""
+    cut = numba.float32(1e-5) ** (numba.float32(1.0) / s)
+    one, zero = numba.float32(1.0), numba.float32(0.0)
+    if s >= _FAST_POW_MIN_S:
+        for i in range(x.shape[0]):
+            xi = x[i]
+            x[i] = _pow_unit(min(max(xi, cut), one), s) if xi > cut else zero
+    else:
+        for i in range(x.shape[0]):
+            xi = x[i]
+            x[i] = min(xi, one) ** s if xi > cut else zero
+
+
+@numba.njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def _pow_unit(x, s):  # pragma: no cover - compiled
+    """x^s = exp(s ln x) in float32 arithmetic only, so the loop vectorises (libm's powf does not).
+
+    Valid for x in (0, 1] with s ln x >= ln(1e-5) and s >= 4 (``_highlight``'s domain);
+    relative error < 1e-5. ln x = 8 atanh(u), u = (x^1/4 - 1) / (x^1/4 + 1) in [-0.35, 0]
+    (odd series to u^11); exp(y) = exp(y / 16)^16 with a degree-8 Taylor series on [-0.72, 0].
+    """
+    r = math.sqrt(math.sqrt(x))
+    u = (r - numba.float32(1.0)) / (r + numba.float32(1.0))
+    u2 = u * u
+    ln_x = numba.float32(8.0) * u * (numba.float32(1.0) + u2 * (numba.float32(1.0 / 3.0) + u2 * (numba.float32(1.0 / 5.0) + u2 * (
+        numba.float32(1.0 / 7.0) + u2 * (numba.float32(1.0 / 9.0) + u2 * numba.float32(1.0 / 11.0))))))
+    y = s * ln_x * numba.float32(1.0 / 16.0)
+    e = numba.float32(1.0)
+    for k in range(8, 0, -1):  # Horner: 1 + y (1 + y/2 (1 + y/3 (...)))
+        e = numba.float32(1.0) + y * e / numba.float32(k)
+    e *= e
+    e *= e
+    e *= e
+    e *= e
+    return e
 
 
 def shade(normals: np.ndarray, albedo: np.ndarray, view_dirs: np.ndarray, lighting: Lighting) -> np.ndarray:
@@ -521,8 +623,8 @@ def shade(normals: np.ndarray, albedo: np.ndarray, view_dirs: np.ndarray, lighti
     else:
         raise ValueError(f"view_dirs: expected (3,) or {n.shape}, got {v.shape}")
     lead = n.shape[:-1]
-    coef = (SH_BAND_CONVOLUTION[:, None] * lighting.sh / math.pi).astype(np.float32)
-    out = np.empty((int(np.prod(lead, dtype=np.int64)), 3), np.float32)
-    _shade_kernel(n.reshape(-1, 3), a.reshape(-1, 3), v, coef, lighting.dirs, lighting.colors,
+    q = lighting.sh.T @ _SH_TO_POLY_T  # (3, 9) float32
+    out = np.empty((math.prod(lead), 3), np.float32)
+    _shade_kernel(n.reshape(-1, 3), a.reshape(-1, 3), v, q, lighting.dirs, lighting.colors,
                   np.float32(lighting.specular_strength), np.float32(lighting.shininess), out)
     return out.reshape(*lead, 3)

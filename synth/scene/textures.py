@@ -1,15 +1,19 @@
 """Procedural textures shared by backgrounds and occluders: fractal noise, colour ramps.
 
-All outputs are float32 in [0, 1] (scalar fields) or uint8 RGB; everything is generated at
-low resolution and resized up with cv2, so a 256 x 256 field costs well under a millisecond.
+All outputs are float32 in [0, 1] (scalar fields) or uint8 RGB. Noise is generated as a
+small pyramid (at most 96 x 96) and resized up with cv2; callers that map noise through a
+colour ramp can do so on the small canvas and enlarge the colour image instead.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
+
 import cv2
 import numpy as np
 
-__all__ = ["hsv_to_rgb", "random_colours", "fractal_noise", "palette_lut", "apply_palette", "lut_rgb", "choice"]
+__all__ = ["hsv_to_rgb", "random_colours", "noise_canvas", "fractal_noise", "palette_lut", "apply_palette", "lut_rgb", "choice"]
 
 
 def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
@@ -29,42 +33,60 @@ def random_colours(rng: np.random.Generator, n: int, sat: tuple[float, float] = 
 
 
 def choice(rng: np.random.Generator, p: np.ndarray | tuple, size: int | None = None):
-    """Like ``rng.choice(len(p), size, p=p)`` for unnormalised weights ``p``, with less overhead."""
-    cum = np.cumsum(p, dtype=np.float64)
+    """Like ``rng.choice(len(p), size, p=p)`` for unnormalised weights ``p``, with less overhead.
+
+    One uniform draw per output; a scalar draw (``size=None``) returns a Python int.
+    """
+    cum = list(itertools.accumulate(float(x) for x in p))
     if not cum[-1] > 0:
         raise ValueError(f"choice: weights must have a positive sum, got {list(p)}")
+    if size is None:
+        return min(bisect.bisect_right(cum, rng.random() * cum[-1]), len(cum) - 1)
     r = rng.random(size) * cum[-1]
     return np.minimum(np.searchsorted(cum, r, side="right"), len(cum) - 1)
 
 
-#: Work canvas of ``fractal_noise``; every octave grid size divides it, so cv2's bicubic
-#: resize takes its fast integer-ratio path.
-_WORK_PX = 96
+#: Grid sizes (cells per side) an octave pyramid may start from; octaves stop at ``_MAX_CELLS``.
 _BASE_GRIDS = (2, 3, 4, 6)
+_MAX_CELLS = 48
+#: Smallest side of the canvas returned by ``noise_canvas`` (coarse noise is still smooth there).
+_MIN_CANVAS = 32
+
+
+def noise_canvas(rng: np.random.Generator, *, cells: int = 3, octaves: int = 4,
+                 persistence: float = 0.5) -> np.ndarray:
+    """Fractal value noise ("Perlin-like") on its own small square canvas, float32 in [0, 1].
+
+    Octave k is a random grid of ``g * 2**k`` cells (``g`` = ``cells`` rounded to one of 2, 3,
+    4, 6; octaves stop at 48 cells) weighted by ``persistence**k``. The sum is built as a
+    pyramid: the running sum is enlarged 2x bicubically before each finer octave is added,
+    then enlarged bicubically once more to at least 2 pixels per finest cell (and at least
+    32 pixels). Returns (S, S), S = max(32, 2 * finest grid), min-max normalised.
+    """
+    g = min(_BASE_GRIDS, key=lambda b: abs(b - cells))
+    acc = rng.random((g, g), dtype=np.float32)
+    amp = np.float32(1.0)
+    for _ in range(octaves - 1):
+        if 2 * g > _MAX_CELLS:
+            break
+        g *= 2
+        amp *= np.float32(persistence)
+        acc = cv2.resize(acc, (g, g), interpolation=cv2.INTER_CUBIC)
+        acc += amp * rng.random((g, g), dtype=np.float32)
+    side = max(_MIN_CANVAS, 2 * g)
+    acc = cv2.resize(acc, (side, side), interpolation=cv2.INTER_CUBIC)
+    return cv2.normalize(acc, None, 0.0, 1.0, cv2.NORM_MINMAX)
 
 
 def fractal_noise(rng: np.random.Generator, height: int, width: int, *, cells: int = 3,
                   octaves: int = 4, persistence: float = 0.5) -> np.ndarray:
-    """Fractal value noise ("Perlin-like"), (height, width) float32 normalised to [0, 1].
+    """``noise_canvas`` resized bilinearly to (height, width) float32 in [0, 1].
 
-    Octave k is a random grid with about ``cells * 2**k`` cells (``cells`` is rounded to one
-    of 2, 3, 4, 6; octaves stop at 48 cells), resized bicubically to a 96 x 96 work canvas;
-    the sum with weights ``persistence**k`` is min-max normalised and resized bilinearly to
-    the output size (stretched if the output is not square). Detail finer than 1/96 of the
-    output is therefore absent: this is a background/texture field, not pixel grain.
+    The canvas is stretched if the output is not square. Detail finer than the finest
+    octave (about 1/96 of the output) is absent: this is a texture field, not pixel grain.
     """
-    g = min(_BASE_GRIDS, key=lambda b: abs(b - cells))
-    acc = np.zeros((_WORK_PX, _WORK_PX), np.float32)
-    amp = 1.0
-    for _ in range(octaves):
-        grid = rng.random((g, g), dtype=np.float32)
-        acc += np.float32(amp) * cv2.resize(grid, (_WORK_PX, _WORK_PX), interpolation=cv2.INTER_CUBIC)
-        amp *= persistence
-        g *= 2
-        if g > _WORK_PX // 2:
-            break
-    acc = cv2.normalize(acc, None, 0.0, 1.0, cv2.NORM_MINMAX)
-    return cv2.resize(acc, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(noise_canvas(rng, cells=cells, octaves=octaves, persistence=persistence), (width, height),
+                      interpolation=cv2.INTER_LINEAR)
 
 
 def palette_lut(rng: np.random.Generator, n_stops: int, sat: tuple[float, float] = (0.0, 0.9),

@@ -232,31 +232,40 @@ def test_config_is_frozen():
         cfg.p_beard = 0.5  # type: ignore[misc]
 
 
+def _lowbias32_uniform(seed: int, nv: int) -> np.ndarray:
+    """numpy reference of the kernel's per-vertex hash: (nv,) float32 uniforms in [0, 1)."""
+    with np.errstate(over="ignore"):  # wrapping uint32 arithmetic
+        z = np.arange(nv, dtype=np.uint32) * np.uint32(0x9E3779B9) + np.uint32(seed)
+        z ^= z >> np.uint32(16)
+        z *= np.uint32(0x7FEB352D)
+        z ^= z >> np.uint32(15)
+        z *= np.uint32(0x846CA68B)
+        z ^= z >> np.uint32(16)
+    return (z >> np.uint32(8)).astype(np.float32) / np.float32(2**24)
+
+
 def test_assemble_kernel_matches_numpy_reference():
     from synth.scene.appearance import _assemble_kernel
 
     g = np.random.default_rng(8)
     nv, nc, nr = 500, 7, 13
     beard, beard_w = g.random(nv).astype(np.float32), np.float32([-0.5, -0.6, -0.7])
-    region = g.integers(0, nr, nv).astype(np.uint8)
-    table = g.random((nr, 3)).astype(np.float32)
+    color_idx = g.integers(0, nr, nv).astype(np.int32)
+    colors = g.random((nr, 3)).astype(np.float32)
     fields_cv = (0.3 * g.standard_normal((nc, nv))).astype(np.float32)
     W = (0.3 * g.standard_normal((nc, 3))).astype(np.float32)
     noise_w, freckle_w = g.random(nv).astype(np.float32), g.random(nv).astype(np.float32)
-    model_rgb, model_mask = g.random((nv, 3)).astype(np.float32), g.random(nv) < 0.5
-    seed = 12345678901234
-    with np.errstate(over="ignore"):  # SplitMix64, wrapping uint64 arithmetic
-        z = np.uint64(seed) + np.arange(1, nv + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    u = (z >> np.uint64(40)).astype(np.float32) / np.float32(2**24)
-    for use_model in (False, True):
-        out = np.empty((nv, 3), np.float32)
-        _assemble_kernel(region, table, fields_cv, W, beard, beard_w, noise_w, freckle_w, np.uint64(seed), np.float32(0.2),
-                         np.float32(0.3), np.float32(0.6), model_rgb, model_mask, use_model, out)
-        jitter = np.where(u < 0.3 * freckle_w, 0.6, 1 + 0.2 * noise_w * (2 * u - 1))
-        base = np.where((model_mask & use_model)[:, None], model_rgb, table[region])
-        want = np.clip(base * (1 + beard[:, None] * beard_w) * (1 + fields_cv.T @ W) * jitter[:, None], 0, 1)
-        np.testing.assert_allclose(out, want, atol=1e-5)
-    assert 0.4 < u.mean() < 0.6
+    iris_r = np.where(g.random(nv) < 0.3, g.random(nv), -1.0).astype(np.float32)
+    pupil_rgb = np.float32([0.01, 0.02, 0.03])
+    seed = 3_141_592_653
+    u = _lowbias32_uniform(seed, nv)
+    out = np.empty((nv, 3), np.float32)
+    _assemble_kernel(color_idx, colors, fields_cv, W, beard, beard_w, noise_w, freckle_w, iris_r, np.uint32(seed),
+                     np.float32(0.2), np.float32(0.3), np.float32(0.6), np.float32(0.4), pupil_rgb, out)
+    jitter = np.where(u < 0.3 * freckle_w, 0.6, 1 + 0.2 * noise_w * (2 * u - 1)) * np.where(iris_r > 0.85, 0.55, 1.0)
+    want = np.clip(colors[color_idx] * (1 + beard[:, None] * beard_w) * (1 + fields_cv.T @ W) * jitter[:, None], 0, 1)
+    pupil = (iris_r >= 0) & (iris_r <= 0.4)
+    want[pupil] = pupil_rgb
+    assert pupil.any() and (iris_r > 0.85).any()
+    np.testing.assert_allclose(out, want, atol=1e-5)
+    assert 0.45 < u.mean() < 0.55 and u.min() >= 0 and u.max() < 1

@@ -472,3 +472,16 @@ def test_real_peer_geodesic_error_matches_dataset_readme(aflw):
     abs_yaw = np.abs(aflw["ypr"][:, 0])
     bins = [err[(abs_yaw >= lo) & (abs_yaw < hi)].mean() for lo, hi in ((0, 30), (30, 60), (60, 91))]
     np.testing.assert_allclose([err.mean(), *bins], [6.63, 5.04, 6.42, 8.79], atol=0.005)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(-180, 180), st.floats(-180, 180), st.floats(-180, 180), st.sampled_from([None, 90.0, -90.0]))
+def test_single_pose_fast_paths_equal_the_batched_formulas(yaw, pitch, roll, locked_yaw):
+    # euler_to_matrix(scalars) and matrix_to_euler((3, 3)) take plain-float paths (the
+    # generator's and the loader's hot paths); they must agree with the array code, gimbal
+    # lock and |yaw| > 90 included.
+    yaw = locked_yaw if locked_yaw is not None else yaw
+    R = euler_to_matrix(yaw, pitch, roll)
+    R_batched = euler_to_matrix(np.array([yaw]), np.array([pitch]), np.array([roll]))[0]
+    np.testing.assert_allclose(R, R_batched, atol=1e-12)
+    np.testing.assert_allclose(matrix_to_euler(R), matrix_to_euler(R[None])[0], atol=1e-9)

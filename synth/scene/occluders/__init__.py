@@ -23,7 +23,7 @@ import numpy as np
 
 from synth.landmarks import NUM_LANDMARKS
 from synth.scene._config_checks import check_fields, check_folder_field, check_probability, check_range
-from synth.scene.compose import PremulCanvas
+from synth.scene.compose import PremulCanvas, over_roi
 from synth.scene.image_folder import ImageFolder, cached_folder
 from synth.scene.occluders import cap, face_mask, glasses, hair, hand, objects, rgba
 from synth.scene.occluders._face import FaceFrame
@@ -137,13 +137,16 @@ def sample_occluders(rng: np.random.Generator, image_hw: tuple[int, int], lmk2d_
     hw = (int(image_hw[0]), int(image_hw[1]))
     if hw[0] < 1 or hw[1] < 1:
         raise ValueError(f"image_hw: expected positive (H, W), got {image_hw}")
-    face = FaceFrame.from_landmarks(lmk2d_px, face_bbox)
+    lmk, bbox = FaceFrame.check_inputs(lmk2d_px, face_bbox)
     has_rgba = rgba_index is not None or cfg.rgba_folder is not None
     probs = cfg.probabilities(has_rgba)
-    draws = rng.random(len(probs))
+    draws = rng.random(len(probs)).tolist()
     chosen = [k for (k, p), u in zip(probs.items(), draws) if u < p]
     if "sunglasses" in chosen and "glasses" in chosen:
         chosen.remove("glasses")
+    if not chosen:  # the common case: skip the face frame
+        return []
+    face = FaceFrame.from_landmarks(lmk, bbox)
     out = []
     for kind in chosen:
         if kind == "rgba":
@@ -182,12 +185,8 @@ def apply_occluders(image: np.ndarray, occluders: list[Occluder]) -> tuple[np.nd
             raise ValueError(f"occluder {oc.kind!r}: expected rgb {(*hw, 3)} and alpha {hw}, "
                              f"got {oc.rgb.shape} and {oc.alpha.shape}")
         y0, y1, x0, x1 = oc.roi if oc.roi is not None else (0, hw[0], 0, hw[1])
-        a = oc.alpha[y0:y1, x0:x1]
-        a3 = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_GRAY2RGB)
-        dst = out[y0:y1, x0:x1]
-        dst += a3 * (oc.rgb[y0:y1, x0:x1].astype(np.float32) - dst)
-        cov = coverage[y0:y1, x0:x1]
-        cov += a - cov * a
+        over_roi(out, coverage, np.ascontiguousarray(oc.rgb, np.uint8), np.ascontiguousarray(oc.alpha, np.float32),
+                 y0, y1, x0, x1)
     return cv2.convertScaleAbs(out), coverage
 
 

@@ -36,14 +36,20 @@ class FaceFrame:
     width_px: float
     yaw_sign: float  # nose tip offset from the jaw's centre along ``right``, in [-1, 1]
 
-    @classmethod
-    def from_landmarks(cls, lmk2d_px: np.ndarray, face_bbox: np.ndarray) -> "FaceFrame":
+    @staticmethod
+    def check_inputs(lmk2d_px: np.ndarray, face_bbox: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(68, 2) landmarks and (4,) bbox as float64, or ``ValueError`` naming the bad one."""
         lmk = np.asarray(lmk2d_px, np.float64)
         bbox = np.asarray(face_bbox, np.float64).reshape(-1)
         if lmk.shape != (NUM_LANDMARKS, 2) or not np.isfinite(lmk).all():
             raise ValueError(f"lmk2d_px: expected finite ({NUM_LANDMARKS}, 2) pixels, got shape {lmk.shape}")
         if bbox.shape != (4,) or not np.isfinite(bbox).all() or bbox[2] < bbox[0] or bbox[3] < bbox[1]:
             raise ValueError(f"face_bbox: expected finite (x0, y0, x1, y1) with x0 <= x1, y0 <= y1, got {bbox}")
+        return lmk, bbox
+
+    @classmethod
+    def from_landmarks(cls, lmk2d_px: np.ndarray, face_bbox: np.ndarray) -> "FaceFrame":
+        lmk, bbox = cls.check_inputs(lmk2d_px, face_bbox)
         brow_mid = lmk[_BROWS].mean(0)
         d = lmk[_CHIN] - brow_mid
         height = float(np.hypot(*d))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 
@@ -12,7 +15,7 @@ def rot2(angle_rad: float) -> np.ndarray:
 
 
 def unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.hypot(*v))
+    n = math.hypot(v[0], v[1])
     return v / n if n > 1e-9 else np.array([0.0, 1.0])
 
 
@@ -47,9 +50,19 @@ def capsule(p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, n_cap: int = 7
     """Outline of a tapered stroke from p0 (radius r0, flat end) to p1 (radius r1, round end)."""
     d = unit(p1 - p0)
     n = perp(d)
-    ang = np.linspace(-np.pi / 2, np.pi / 2, n_cap)
-    cap = p1 + r1 * (np.cos(ang)[:, None] * d + np.sin(ang)[:, None] * n)
-    return np.vstack([p0 - r0 * n, cap, p0 + r0 * n])
+    cos, sin = _half_circle(n_cap)
+    out = np.empty((n_cap + 2, 2))
+    out[0] = p0 - r0 * n
+    out[1:-1] = p1 + r1 * (cos * d + sin * n)
+    out[-1] = p0 + r0 * n
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _half_circle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 1) cosines and sines of n angles from -90 to +90 degrees (cached constants)."""
+    ang = np.linspace(-np.pi / 2, np.pi / 2, n)[:, None]
+    return np.cos(ang), np.sin(ang)
 
 
 def resample(poly: np.ndarray, n: int) -> np.ndarray:

@@ -23,6 +23,8 @@ _FRAME_RGB = np.array([(15, 15, 15), (35, 25, 20), (70, 45, 30), (190, 160, 90),
                        (120, 20, 30), (20, 30, 80)], np.float64)
 _SUN_RGB = np.array([(10, 10, 10), (35, 25, 15), (20, 35, 25), (25, 30, 50), (60, 40, 20)], np.float64)
 
+_LENS_EXPONENTS = (2.0, 2.5, 3.5, 5.0)  # superellipse exponents of the lens outline
+
 #: Upper bound on a clear lens's opacity (tint + reflection), so eyes behind it stay visible.
 CLEAR_LENS_MAX_ALPHA = 0.4
 #: Lower bound on a sunglasses lens's opacity.
@@ -48,7 +50,7 @@ def _lens(face: FaceFrame, eye_pts: np.ndarray, a: float, b: float, e: float, sh
 def _glasses(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int], sun: bool) -> PremulCanvas:
     H = face.height_px
     half_h = rng.uniform(0.10, 0.15) * H
-    e = float(rng.choice([2.0, 2.5, 3.5, 5.0]))
+    e = _LENS_EXPONENTS[rng.integers(len(_LENS_EXPONENTS))]
     shift = rng.uniform(0.0, 0.25) * half_h
     metal = rng.random() < 0.3
     thick = max(1.0, rng.uniform(0.008, 0.014) * H if metal else rng.uniform(0.015, 0.035) * H)

@@ -72,5 +72,5 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
         sel = curves[shade == g]
         if len(sel):
             f = 0.65 + 0.6 * g / (_SHADES - 1)
-            canvas.paint(line_mask(hw, list(sel), thick), np.clip(colour * f, 0, 255))
+            canvas.paint(line_mask(hw, sel, thick), np.clip(colour * f, 0, 255))
     return canvas

@@ -15,6 +15,7 @@ from synth.scene.occluders._draw import light_ramp, roundness
 from synth.scene.occluders._face import FaceFrame
 from synth.scene.occluders._geom import capsule, perp, rot2
 from synth.scene.occluders._palettes import any_colour, skin
+from synth.scene.textures import choice
 
 # Palm outline, (u, v) in palm widths, wrist at u = 0 (closed polygon, +v side first).
 _PALM = np.array([(0.0, 0.40), (0.45, 0.52), (0.92, 0.50), (1.02, 0.30), (1.05, 0.0),
@@ -30,14 +31,14 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
     palm_w = face.height_px * rng.uniform(0.5, 0.85)
     side = 1.0 if rng.random() < 0.5 else -1.0  # which side the thumb is on
     # Entry direction (unit vector the fingers point along) and the face point it aims at.
-    entry = rng.choice(3, p=[0.5, 0.25, 0.25])
+    entry = choice(rng, (0.5, 0.25, 0.25))
     base = np.array([(0.0, -1.0), (1.0, 0.0), (-1.0, 0.0)][entry])
     d = rot2(rng.normal(0.0, np.radians(25.0))) @ base
     n = perp(d) * side
     targets = [face.mouth_centre, face.pt("jaw_08"), face.pt("nose_bridge_3"),
                0.5 * (face.pt("jaw_04") + face.pt("nose_bridge_3")),
                0.5 * (face.pt("jaw_12") + face.pt("nose_bridge_3")), *face.eye_centres]
-    target = targets[rng.choice(len(targets), p=[0.25, 0.15, 0.15, 0.15, 0.15, 0.075, 0.075])]
+    target = targets[choice(rng, (0.25, 0.15, 0.15, 0.15, 0.15, 0.075, 0.075))]
     target = target + rng.normal(0.0, 0.08 * face.height_px, 2)
     anchor_u, anchor_v = rng.uniform(0.5, 1.5), rng.uniform(-0.3, 0.3)
     wrist = target - palm_w * (anchor_u * d + anchor_v * n)

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synth.data.augment import (Augment, AugmentConfig, ColorJitter, CropAugment, RandomErasing, _rz, build_augment,
-                                flip_rotation, hflip, rotate_scale_translate)
+from synth.data.augment import (_GREY_PROJ, _LUMA, _YIQ, _YIQ_INV, Augment, AugmentConfig, ColorJitter, CropAugment,
+                                RandomErasing, build_augment, color_matrix, flip_rotation, hflip,
+                                rotate_scale_translate)
 from synth.data.crop import face_crop
 from synth.data.record import FaceSample
 from synth.geometry import euler_to_matrix, matrix_to_euler
@@ -222,10 +223,44 @@ def test_pipeline_deterministic_and_all_ops_run():
         AugmentConfig(partial_pose="guess")
 
 
-@settings(max_examples=20, deadline=None)
-@given(st.floats(-170, 170))
-def test_inline_roll_matrix_is_the_convention(theta):
-    np.testing.assert_allclose(_rz(theta), euler_to_matrix(0, 0, theta), atol=1e-12)
+def _color_matrix_step_by_step(rng, mean_rgb, brightness, contrast, saturation, hue_deg):
+    """``color_matrix``'s definition written out: each step x -> T x + o applied to (M, b) in turn."""
+    M, b = np.eye(3), np.zeros(3)
+    for k in rng.permutation(4).tolist():
+        T, o = np.eye(3), np.zeros(3)
+        if k == 0 and brightness > 0:
+            T = rng.uniform(1 - brightness, 1 + brightness) * np.eye(3)
+        elif k == 1 and contrast > 0:
+            f = rng.uniform(1 - contrast, 1 + contrast)
+            T, o = f * np.eye(3), np.full(3, (1 - f) * (_LUMA @ (M @ mean_rgb + b)))
+        elif k == 2 and saturation > 0:
+            f = rng.uniform(1 - saturation, 1 + saturation)
+            T = f * np.eye(3) + (1 - f) * _GREY_PROJ
+        elif k == 3 and hue_deg > 0:
+            a = np.deg2rad(rng.uniform(-hue_deg, hue_deg))
+            T = _YIQ_INV @ np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]]) @ _YIQ
+        M, b = T @ M, T @ b + o
+    return np.hstack([M, b[:, None]])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_color_matrix_composes_its_steps(seed):
+    mean = np.random.default_rng(seed).uniform(0, 255, 3)
+    for params in ((0.3, 0.3, 0.3, 10.0), (0.0, 0.5, 0.2, 30.0), (0.2, 0.0, 0.0, 0.0)):
+        np.testing.assert_allclose(color_matrix(np.random.default_rng(seed), mean, *params),
+                                   _color_matrix_step_by_step(np.random.default_rng(seed), mean, *params), atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fused_flip_mirrors_the_warped_image(seed):
+    """The flip inside ``CropAugment``'s one warp is the warped image mirrored (to the warp's
+    fixed-point rounding); ``flip_p`` = 1e-300 draws the same numbers but never flips."""
+    s = _sample(seed, 120, 140)
+    s = s.with_(landmarks=s.landmarks * 0.4 + 40)
+    cfgs = [AugmentConfig(affine_p=1.0, flip_p=p, color_p=0, blur_p=0, noise_p=0, jpeg_p=0, erase_p=0) for p in (1.0, 1e-300)]
+    flipped, kept = (CropAugment(64, cfg)(s, np.random.default_rng(seed)) for cfg in cfgs)
+    _assert_same(flipped.with_(image=kept.image[:, ::-1]), hflip(kept))
+    assert np.abs(flipped.image.astype(int) - kept.image[:, ::-1].astype(int)).max() <= 2
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -179,3 +179,41 @@ def test_label_cache_is_not_aliased(shard_dir):
     a.bbox[:] = 0
     a.rotation[:] = 0
     _check(ds[5], 5)
+
+
+@pytest.mark.parametrize("codec", ["raw-lzf", "raw-gzip", "png", "jpeg"])
+def test_batched_read_equals_one_by_one(tmp_path, codec):
+    """``read_many`` / ``__getitems__`` (one HDF5 read per file and batch) give what ``read`` /
+    ``__getitem__`` give, in any order, with repeats, across files."""
+    ds = SyntheticDataset(_write(tmp_path / codec, codec=ImageCodec(codec)), transform=lambda s: s.name)
+    indices = [7, 2, 2, 9, 0, -1, 4, 5, 3]
+    many = ds.read_many(indices)
+    assert [s.name for s in many] == [str(i % 10) for i in indices]
+    for i, s in zip(indices, many):
+        one = ds.read(i)
+        for f in ("image", "landmarks", "visible", "euler_deg", "rotation", "bbox"):
+            np.testing.assert_array_equal(getattr(s, f), getattr(one, f), err_msg=f)
+        if codec != "jpeg":
+            _check(s, i % 10)
+    assert ds.__getitems__(indices) == [ds[i] for i in indices]
+    assert ds.read_many([]) == []
+
+
+def test_collate_dicts_equals_default_collate(shard_dir):
+    from torch.utils.data import DataLoader, default_collate
+
+    from synth.data.record import collate_dicts
+
+    ds = SyntheticDataset(shard_dir, transform=FaceSample.to_dict)
+    for workers in (0, 1):  # in a worker the batch is built in shared memory
+        fast = list(DataLoader(ds, batch_size=4, num_workers=workers, collate_fn=collate_dicts))
+        ref = list(DataLoader(ds, batch_size=4, num_workers=workers, collate_fn=default_collate))
+        assert len(fast) == len(ref) == 3
+        for a, b in zip(fast, ref):
+            assert a.keys() == b.keys()
+            for k in a:
+                if isinstance(b[k], torch.Tensor):
+                    assert a[k].dtype == b[k].dtype and a[k].shape == b[k].shape, k
+                    assert torch.equal(a[k], b[k]), k
+                else:
+                    assert a[k] == b[k], k
