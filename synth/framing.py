@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from synth.errors import UserError
-from synth.geometry import project_points
 
 __all__ = ["CameraConfig", "CropConfig", "sample_camera", "crop_box", "crop_intrinsics"]
 
@@ -106,15 +106,35 @@ def crop_box(rng: np.random.Generator, lmk_cam: np.ndarray, K_sensor: np.ndarray
         (4,) float64 box edges (x0, y0, x1, y1) in sensor pixels (continuous coordinates).
     """
     u = rng.random(3)
-    lmk_cam = np.asarray(lmk_cam, dtype=np.float64)
-    lmk_px = project_points(lmk_cam, K_sensor)
-    centre = (lmk_px.min(0) + lmk_px.max(0)) / 2
-    centroid = lmk_cam.mean(0)
-    radius_mm = float(np.linalg.norm(lmk_cam - centroid, axis=1).max())
-    diameter_px = 2.0 * float(K_sensor[0, 0]) * radius_mm / max(-centroid[2], 1e-6)
+    K = np.asarray(K_sensor, dtype=np.float64)
+    # centre of the projected landmarks' box; their bounding sphere (about the centroid)
+    cx, cy, radius_mm, depth = _box_and_sphere(np.ascontiguousarray(lmk_cam, dtype=np.float64),
+                                               K[0, 0], K[1, 1], K[0, 2], K[1, 2])
+    diameter_px = 2.0 * float(K[0, 0]) * radius_mm / max(depth, 1e-6)
     side = max(diameter_px * (cfg.scale[0] + u[0] * (cfg.scale[1] - cfg.scale[0])), 1e-3)
-    centre = centre + (2 * u[1:3] - 1) * cfg.shift_frac * side
-    return np.array([centre[0] - side / 2, centre[1] - side / 2, centre[0] + side / 2, centre[1] + side / 2])
+    cx += (2 * u[1] - 1) * cfg.shift_frac * side
+    cy += (2 * u[2] - 1) * cfg.shift_frac * side
+    return np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+
+
+@numba.njit(cache=True, nogil=True)
+def _box_and_sphere(p, fx, fy, px, py):  # pragma: no cover - numba
+    """(N, 3) camera-frame points -> (centre u, centre v of their projected box, radius of
+    the sphere about their centroid enclosing them (mm), centroid depth -z (mm)); the
+    projection is ``synth.geometry.project_points``'."""
+    n = p.shape[0]
+    umin, umax, vmin, vmax = np.inf, -np.inf, np.inf, -np.inf
+    sx, sy, sz = 0.0, 0.0, 0.0
+    for i in range(n):
+        x, y, z = p[i, 0], p[i, 1], p[i, 2]
+        u, v = px + fx * x / -z, py - fy * y / -z
+        umin, umax, vmin, vmax = min(umin, u), max(umax, u), min(vmin, v), max(vmax, v)
+        sx, sy, sz = sx + x, sy + y, sz + z
+    sx, sy, sz = sx / n, sy / n, sz / n
+    r2 = 0.0
+    for i in range(n):
+        r2 = max(r2, (p[i, 0] - sx) ** 2 + (p[i, 1] - sy) ** 2 + (p[i, 2] - sz) ** 2)
+    return (umin + umax) / 2, (vmin + vmax) / 2, np.sqrt(r2), -sz
 
 
 def crop_intrinsics(K_sensor: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:

@@ -21,6 +21,7 @@ Symbols: V vertices, N points.
 
 from __future__ import annotations
 
+import math
 import weakref
 
 import numba
@@ -165,7 +166,8 @@ class ContourTable:
 
         Args:
             model: the model this table was built for.
-            uv_px: (V, 2) projected vertices of the posed mesh (any pixel grid).
+            uv_px: (V, 2) projected vertices of the posed mesh (any pixel grid); (V, 3)
+                screen vertices (u, v, depth) work too.
             R_cam_from_model: (3, 3) head rotation (``synth.geometry`` convention).
             candidate_visible: (P,) bool visibility of ``self.candidates`` in this view;
                 None treats every candidate as visible.
@@ -173,24 +175,23 @@ class ContourTable:
         Returns:
             (68,) int64 vertex indices (equal to ``model.landmarks68`` except marching jaw points).
         """
-        out = model.landmarks68.astype(np.int64).copy()
+        out = model.landmarks68.astype(np.int64)
         # Image direction of the model's +x axis (toward the subject's left). v is down, so
         # the camera's y component flips sign in the image.
-        ax = np.asarray(R_cam_from_model, dtype=np.float64)[:, 0]
-        left_dir = np.array([ax[0], -ax[1]])
-        norm = np.linalg.norm(left_dir)
+        R = np.asarray(R_cam_from_model, dtype=np.float64)
+        lx, ly = float(R[0, 0]), -float(R[1, 0])
+        norm = math.hypot(lx, ly)
         if norm < 1e-6:  # looking along the model x axis: outward is undefined, keep 3D points
             return out
-        left_dir /= norm
         if candidate_visible is None:
             vis = np.ones(len(self.candidates), dtype=np.bool_)
         else:
             vis = np.ascontiguousarray(candidate_visible, dtype=np.bool_).reshape(-1)
             if vis.shape[0] != len(self.candidates):
                 raise ValueError(f"candidate_visible: expected ({len(self.candidates)},), got {vis.shape}")
-        uv = np.ascontiguousarray(uv_px, dtype=np.float64)
+        uv = np.asarray(uv_px, dtype=np.float64)  # (V, >= 2): columns u, v are read
         _march_kernel(uv, self._flat, self._flat_pos, self._starts, self._jaw, self._sign, vis,
-                      float(left_dir[0]), float(left_dir[1]), out)
+                      lx / norm, ly / norm, out)
         return out
 
 

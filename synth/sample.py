@@ -1,8 +1,8 @@
 """One labelled synthetic face: sample a scene from (seed, index), render it, label it.
 
 ``SampleMaker(config)(index)`` is a pure function of the config and the index: its random
-stream is ``synth.seeding.sample_rng(config.seed, index)``, so a dataset is the same
-whatever the number of workers or shards. The per-sample path:
+streams (one per stage) are ``synth.seeding.StageStreams`` of ``(config.seed, index)``, so
+a dataset is the same whatever the number of workers or shards. The per-sample path:
 
 1. sample identity/expression weights, pose, camera, crop jitter, appearance, lighting;
 2. evaluate the 3DMM, pose it in the camera frame, fold the crop into the intrinsics;
@@ -35,7 +35,7 @@ from synth.scene.color import over_to_srgb
 from synth.scene.lighting import sample_lighting, shade
 from synth.scene.occluders import OCCLUDER_KINDS, apply_occluders, occluded_landmarks, sample_occluders
 from synth.schema import Field
-from synth.seeding import sample_rng
+from synth.seeding import StageStreams
 from synth.framing import crop_box, crop_intrinsics, sample_camera
 from synth.expression import sample_expression, sample_identity
 from synth.pose import sample_pose
@@ -109,15 +109,18 @@ class SampleMaker:
         return open_model(self.cfg.model)
 
     @cached_property
+    def _streams(self) -> StageStreams:
+        return StageStreams(8)
+
+    @cached_property
     def fields(self) -> list[Field]:
         return sample_fields(self.cfg, self.model)
 
     def __call__(self, index: int) -> dict[str, np.ndarray]:
         cfg, model = self.cfg, self.model
-        rng = sample_rng(cfg.seed, index)
-        # Each stage gets its own child stream, so adding a draw to one stage does not shift
-        # the others (and configs that disable a stage keep the rest of the sample).
-        r_shape, r_pose, r_cam, r_app, r_light, r_bg, r_occ, r_deg = rng.spawn(8)
+        # Each stage gets its own stream, so adding a draw to one stage does not shift the
+        # others (and configs that disable a stage keep the rest of the sample).
+        r_shape, r_pose, r_cam, r_app, r_light, r_bg, r_occ, r_deg = self._streams(cfg.seed, index)
 
         id_w = sample_identity(r_shape, model, cfg.shape)
         expr_w = sample_expression(r_shape, model, cfg.shape)
@@ -150,7 +153,7 @@ class SampleMaker:
         tested = np.concatenate([model.landmarks68, table.candidates])
         # A point on a surface turned away from the camera is hidden by the head itself (and
         # not drawn at all with back-face culling); a little slack keeps silhouette points.
-        facing = np.einsum("ij,ij->i", normals[tested], view[tested]) > -FACING_SLACK
+        facing = _facing(normals, view, tested, FACING_SLACK)
         vis_tested = self._depth_visible(verts_cam, tested, model.triangles, out) & facing
         vis_self = vis_tested[:NUM_LANDMARKS]
         contour_idx = table.contour_vertices(model, uv_all, R, vis_tested[NUM_LANDMARKS:])
@@ -231,6 +234,17 @@ def _pose_kernel(p, R, t, out, view):  # pragma: no cover - numba
         out[i, 0], out[i, 1], out[i, 2] = cx, cy, cz
         n = np.sqrt(cx * cx + cy * cy + cz * cz)
         view[i, 0], view[i, 1], view[i, 2] = -cx / n, -cy / n, -cz / n
+
+
+@numba.njit(cache=True, nogil=True)
+def _facing(normals, view, idx, slack):  # pragma: no cover - numba
+    """(len(idx),) bool: n . v > -slack for the vertices ``idx`` (unit normals, unit
+    directions to the camera)."""
+    out = np.empty(idx.shape[0], dtype=np.bool_)
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        out[j] = normals[i, 0] * view[i, 0] + normals[i, 1] * view[i, 1] + normals[i, 2] * view[i, 2] > -slack
+    return out
 
 
 def _inside(uv: np.ndarray, size: int) -> np.ndarray:

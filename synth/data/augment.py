@@ -234,20 +234,24 @@ def color_matrix(rng: np.random.Generator, mean_rgb: np.ndarray, brightness: flo
     """
     # Each step is x -> T x + o; the (3, 4) map C = [M | b] accumulates them (C <- T C, then
     # b += o). The scalar steps (brightness, contrast: T = f I) are applied as f * C.
+    # One draw of 8 uniforms: the order of the steps (argsort of the first 4) and each
+    # step's factor (u[4 + k] for step k).
+    u = rng.random(8).tolist()
     C = np.eye(3, 4)
-    for k in rng.permutation(4).tolist():
+    for k in sorted(range(4), key=u.__getitem__):
+        t = 2.0 * u[4 + k] - 1.0  # U(-1, 1)
         if k == 0 and brightness > 0:
-            C *= _uniform(rng, (1 - brightness, 1 + brightness))
+            C *= 1.0 + brightness * t
         elif k == 1 and contrast > 0:
-            f = _uniform(rng, (1 - contrast, 1 + contrast))
+            f = 1.0 + contrast * t
             grey = float(_LUMA @ (C[:, :3] @ mean_rgb + C[:, 3]))
             C *= f
             C[:, 3] += (1 - f) * grey
         elif k == 2 and saturation > 0:
-            f = _uniform(rng, (1 - saturation, 1 + saturation))
+            f = 1.0 + saturation * t
             C = f * C + (1 - f) * (_GREY_PROJ @ C)
         elif k == 3 and hue_deg > 0:
-            a = math.radians(_uniform(rng, (-hue_deg, hue_deg)))
+            a = math.radians(hue_deg * t)
             C = (_HUE_1 + math.cos(a) * _HUE_COS + math.sin(a) * _HUE_SIN) @ C
     return C
 

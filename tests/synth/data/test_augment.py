@@ -226,18 +226,20 @@ def test_pipeline_deterministic_and_all_ops_run():
 def _color_matrix_step_by_step(rng, mean_rgb, brightness, contrast, saturation, hue_deg):
     """``color_matrix``'s definition written out: each step x -> T x + o applied to (M, b) in turn."""
     M, b = np.eye(3), np.zeros(3)
-    for k in rng.permutation(4).tolist():
+    u = rng.random(8)  # step order: argsort of u[:4]; step k's factor from u[4 + k]
+    for k in np.argsort(u[:4], kind="stable"):
         T, o = np.eye(3), np.zeros(3)
+        lerp = lambda lo, hi: lo + (hi - lo) * u[4 + k]  # noqa: E731
         if k == 0 and brightness > 0:
-            T = rng.uniform(1 - brightness, 1 + brightness) * np.eye(3)
+            T = lerp(1 - brightness, 1 + brightness) * np.eye(3)
         elif k == 1 and contrast > 0:
-            f = rng.uniform(1 - contrast, 1 + contrast)
+            f = lerp(1 - contrast, 1 + contrast)
             T, o = f * np.eye(3), np.full(3, (1 - f) * (_LUMA @ (M @ mean_rgb + b)))
         elif k == 2 and saturation > 0:
-            f = rng.uniform(1 - saturation, 1 + saturation)
+            f = lerp(1 - saturation, 1 + saturation)
             T = f * np.eye(3) + (1 - f) * _GREY_PROJ
         elif k == 3 and hue_deg > 0:
-            a = np.deg2rad(rng.uniform(-hue_deg, hue_deg))
+            a = np.deg2rad(lerp(-hue_deg, hue_deg))
             T = _YIQ_INV @ np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]]) @ _YIQ
         M, b = T @ M, T @ b + o
     return np.hstack([M, b[:, None]])
