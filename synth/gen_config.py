@@ -36,15 +36,16 @@ class RenderConfig:
     Attributes:
         supersample: S x S sub-samples per pixel (anti-aliasing); 1 = none.
         antialias: where the sub-samples are taken: ``edges`` (only in pixels on a
-            silhouette or a depth/colour edge, 2-3x faster) or ``full`` (every pixel);
-            see ``synth.render``.
+            silhouette or a depth/colour edge), ``full`` (every pixel) or ``auto`` (the
+            faster of the two for the image size: ``edges`` from 192 px); see
+            ``synth.render``.
         cull_backfaces: skip triangles facing away from the camera (half the raster work).
             On by default: they can only show through holes in the mesh (the neck opening
             of a face-and-head model seen from below), where either choice is an artefact.
     """
 
     supersample: int = 2
-    antialias: str = "edges"
+    antialias: str = "auto"
     cull_backfaces: bool = True
 
     def __post_init__(self) -> None:

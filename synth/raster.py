@@ -53,13 +53,15 @@ class RasterOutput:
 
 
 @numba.njit(cache=True, nogil=True)
-def _raster_kernel(u, v, w, tris, tri_id, bary, depth, cull, attr, color):  # pragma: no cover - numba
+def _raster_kernel(u, v, w, tris, tri_id, bary, depth, cull, attr, color, drawn):  # pragma: no cover - numba
     """Z-buffer pass. Writes ``bary`` (H, W, 3) when it is not empty, and/or the
     perspective-correct interpolation of ``attr`` (V, C) into ``color`` (H, W, C) when that
-    is not empty (so a colour render needs no barycentric buffer and no second pass)."""
+    is not empty (so a colour render needs no barycentric buffer and no second pass); and
+    ``drawn[f]`` = triangle f passed the camera, area and culling tests, when not empty."""
     h, wd = depth.shape
     want_bary = bary.shape[0] > 0
     want_color = color.shape[0] > 0
+    want_drawn = drawn.shape[0] > 0
     nc = attr.shape[1]
     for f in range(tris.shape[0]):
         i0, i1, i2 = tris[f, 0], tris[f, 1], tris[f, 2]
@@ -72,6 +74,8 @@ def _raster_kernel(u, v, w, tris, tri_id, bary, depth, cull, attr, color):  # pr
             continue
         if cull and area > 0.0:
             continue  # back face: CCW-from-outside triangles are clockwise on a v-down screen
+        if want_drawn:
+            drawn[f] = True
         xmin = max(int(np.ceil(min(x0, x1, x2))), 0)
         xmax = min(int(np.floor(max(x0, x1, x2))), wd - 1)
         ymin = max(int(np.ceil(min(y0, y1, y2))), 0)
@@ -152,13 +156,15 @@ def rasterize(verts_scr: np.ndarray, triangles: np.ndarray, height: int, width: 
 
 def rasterize_color(
     verts_scr: np.ndarray, triangles: np.ndarray, vertex_attr: np.ndarray, height: int, width: int,
-    cull_backfaces: bool = False,
+    cull_backfaces: bool = False, *, drawn: np.ndarray | None = None,
 ) -> tuple[RasterOutput, np.ndarray]:
     """``rasterize`` and ``interpolate`` in one pass, without a barycentric buffer.
 
     Args:
         verts_scr, triangles, height, width, cull_backfaces: as in ``rasterize``.
         vertex_attr: (V, C) float per-vertex attribute (e.g. linear RGB).
+        drawn: optional (F,) bool array, zeros; set True for the triangles that are in front
+            of the camera, not degenerate and not culled (the ones a finer pass may need).
 
     Returns:
         (raster, attr_px): ``RasterOutput`` whose ``bary`` is None, and the (H, W, C)
@@ -167,10 +173,10 @@ def rasterize_color(
     attr = np.ascontiguousarray(vertex_attr, dtype=np.float32)
     if attr.ndim != 2 or attr.shape[0] != np.shape(verts_scr)[0]:
         raise ValueError(f"vertex_attr must be (V, C) with V = {np.shape(verts_scr)[0]}, got {attr.shape}")
-    return _rasterize(verts_scr, triangles, height, width, cull_backfaces, attr)
+    return _rasterize(verts_scr, triangles, height, width, cull_backfaces, attr, drawn)
 
 
-def _rasterize(verts_scr, triangles, height, width, cull_backfaces, attr):
+def _rasterize(verts_scr, triangles, height, width, cull_backfaces, attr, drawn=None):
     verts_scr = np.asarray(verts_scr)
     triangles = np.asarray(triangles)
     if verts_scr.ndim != 2 or verts_scr.shape[1] != 3:
@@ -188,9 +194,13 @@ def _rasterize(verts_scr, triangles, height, width, cull_backfaces, attr):
     else:
         bary = np.zeros((0, 0, 3), np.float32)
         color = np.zeros((height, width, attr.shape[1]), dtype=np.float32)
+    if drawn is None:
+        drawn = np.zeros(0, dtype=np.bool_)
+    elif drawn.shape != (triangles.shape[0],) or drawn.dtype != np.bool_:
+        raise ValueError(f"drawn must be a ({triangles.shape[0]},) bool array, got {drawn.shape} {drawn.dtype}")
     _raster_kernel(
         vs[0], vs[1], vs[2], np.ascontiguousarray(triangles, dtype=np.int32), tri_id, bary, depth,
-        bool(cull_backfaces), attr, color,
+        bool(cull_backfaces), attr, color, drawn,
     )
     out = RasterOutput(tri_id=tri_id, bary=bary if bary.shape[0] else None, depth=depth)
     return out, color if color.shape[0] else None
@@ -335,6 +345,9 @@ def _refine_kernel(u, v, w, tris, cull, attr, s, slot, sat, sub_depth, sub_color
     (i S + a, j S + b)."""
     hh, ww = slot.shape[0] * s, slot.shape[1] * s
     nc = attr.shape[1]
+    # hi-res row/column -> (pixel, sub-sample): tables, not integer divisions, in the inner loop
+    row_pix, row_sub = np.arange(hh) // s, np.arange(hh) % s
+    col_pix, col_sub = np.arange(ww) // s, np.arange(ww) % s
     for f in range(tris.shape[0]):
         i0, i1, i2 = tris[f, 0], tris[f, 1], tris[f, 2]
         w0, w1, w2 = w[i0], w[i1], w[i2]
@@ -363,8 +376,9 @@ def _refine_kernel(u, v, w, tris, cull, attr, s, slot, sat, sub_depth, sub_color
             fy = float(py)
             r0 = a0x * (fy - y1)
             r1 = a1x * (fy - y2)
+            pi, a = row_pix[py], row_sub[py]
             for px in range(xmin, xmax + 1):
-                p = slot[py // s, px // s]
+                p = slot[pi, col_pix[px]]
                 if p < 0:
                     continue
                 fx = float(px)
@@ -386,7 +400,7 @@ def _refine_kernel(u, v, w, tris, cull, attr, s, slot, sat, sub_depth, sub_color
                         continue
                 b0, b1, b2 = e0 * iw0, e1 * iw1, e2 * iw2
                 z = 1.0 / (b0 + b1 + b2)
-                q = (py % s) * s + px % s
+                q = a * s + col_sub[px]
                 if z < sub_depth[p, q]:
                     sub_depth[p, q] = z
                     l0, l1, l2 = numba.float32(b0 * z), numba.float32(b1 * z), numba.float32(b2 * z)

@@ -85,3 +85,10 @@ def test_unknown_antialias_mode_is_refused():
     verts, tris = _quad(0.0, 5.0, 0.0, 5.0)
     with pytest.raises(ValueError, match="antialias"):
         render_mesh(verts, tris, np.ones((4, 3)), _square_cam(), antialias="msaa")
+
+
+def test_auto_antialiasing_picks_full_for_small_images_and_edges_for_large():
+    for size, factor in ((96, 2), (256, 1)):
+        cam = Camera(np.array([[100.0, 0, 0], [0, 100.0, 0], [0, 0, 1]]), size, size)
+        verts, tris = _quad(-1.0, 5.1, -1.0, 20.0)
+        assert render_mesh(verts, tris, np.ones((4, 3)), cam, supersample=2).factor == factor

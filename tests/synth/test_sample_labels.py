@@ -44,8 +44,9 @@ def make(head, *overrides: str) -> SampleMaker:
     return SampleMaker(resolve_config(overrides=[*CLEAN, *overrides]), head)
 
 
-def test_visible_landmarks_lie_on_head_pixels_at_their_own_depth(head):
-    maker = make(head, "shape.p_neutral=0.5")
+@pytest.mark.parametrize("antialias", ["full", "edges"])  # labels from the 2x raster, or the 1x one
+def test_visible_landmarks_lie_on_head_pixels_at_their_own_depth(head, antialias):
+    maker = make(head, "shape.p_neutral=0.5", f"render.antialias={antialias}")
     checked = on_own_surface = hidden_checked = hidden_undrawn = 0
     for i in range(12):
         s = maker(i)
