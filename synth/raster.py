@@ -342,7 +342,8 @@ def _refine_kernel(u, v, w, tris, cull, attr, s, slot, sat, sub_depth, sub_color
     is the (H+1, W+1) summed-area table of ``slot >= 0`` (a triangle that covers no flagged
     pixel is skipped after four reads). Same coverage rule and tie-breaks as
     ``_raster_kernel``; sub-sample (a, b) of pixel (i, j) sits at hi-res pixel
-    (i S + a, j S + b)."""
+    (i S + a, j S + b). The triangle setup and edge tests are written out again rather than
+    shared through inlined helpers: the shared version measured ~10 % slower in both kernels."""
     hh, ww = slot.shape[0] * s, slot.shape[1] * s
     nc = attr.shape[1]
     # hi-res row/column -> (pixel, sub-sample): tables, not integer divisions, in the inner loop
