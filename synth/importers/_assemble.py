@@ -16,7 +16,8 @@ from typing import Mapping
 
 import numpy as np
 
-from synth.importers._common import check_landmarks, contours_from_jaw, head_origin, orient_outward
+from synth.importers._common import (append_loop_means, check_landmarks, close_neck, contours_from_jaw, head_origin,
+                                     orient_outward)
 from synth.importers._regions import label_eyeballs, label_eyes_on_surface, label_face_features, label_head_regions
 from synth.morphable import MorphableModel, region_id
 
@@ -47,9 +48,19 @@ def assemble_model(
         lmk68: (68,) 0-based vertex indices, iBUG order.
         id_basis: (Ki, V, 3) mm per N(0, 1) weight. expr_basis: (Ke, V, 3) mm per unit.
         expr_range: (Ke, 2). albedo_mean: (V, 3). albedo_basis: (Ka, V, 3).
+
+    A neck's cut is capped (``close_neck``: one vertex appended per capped hole, so the
+    model has V + 1 vertices for a head with a neck, V for a face mask).
     """
-    triangles, flipped = orient_outward(verts_mm, np.asarray(triangles, dtype=np.int64))
     check_landmarks(verts_mm, lmk68, where)
+    triangles, neck = close_neck(verts_mm, np.asarray(triangles, dtype=np.int64), lmk68)
+    verts_mm, id_basis, expr_basis = (append_loop_means(a, neck, axis)
+                                      for a, axis in ((verts_mm, 0), (id_basis, 1), (expr_basis, 1)))
+    if albedo_mean is not None:
+        albedo_mean = append_loop_means(albedo_mean, neck)
+    if albedo_basis is not None:
+        albedo_basis = append_loop_means(albedo_basis, neck, axis=1)
+    triangles, flipped = orient_outward(verts_mm, triangles)
     origin, rule = head_origin(verts_mm, lmk68)
     verts = verts_mm - origin
 

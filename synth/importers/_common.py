@@ -25,6 +25,10 @@ __all__ = [
     "triangulate",
     "submesh",
     "remap_indices",
+    "boundary_loops",
+    "cap_loops",
+    "close_neck",
+    "append_loop_means",
     "orient_outward",
     "head_origin",
     "check_landmarks",
@@ -80,6 +84,84 @@ def submesh(keep: np.ndarray, triangles: np.ndarray) -> tuple[np.ndarray, np.nda
     old_to_new = np.full(keep.shape[0], -1, dtype=np.int64)
     old_to_new[kept_vertices] = np.arange(kept_vertices.size)
     return old_to_new, old_to_new[triangles[tri_keep]], kept_vertices
+
+
+def boundary_loops(triangles: np.ndarray, num_vertices: int) -> list[np.ndarray]:
+    """The closed boundary loops (holes) of a consistently wound triangle mesh.
+
+    A boundary edge is a directed edge a -> b of some triangle whose opposite b -> a belongs
+    to none. Loops are chained along the boundary edges' direction; a boundary that does
+    not close into a simple loop (a non-manifold pinch) is left out.
+
+    Returns:
+        [(L,) int64 vertex indices], each in the order its edges run in their triangles.
+    """
+    t = np.asarray(triangles, dtype=np.int64)
+    edges = np.concatenate([t[:, [0, 1]], t[:, [1, 2]], t[:, [2, 0]]])
+    fwd = edges[:, 0] * num_vertices + edges[:, 1]
+    rev = edges[:, 1] * num_vertices + edges[:, 0]
+    border = edges[~np.isin(fwd, rev)]
+    nxt = dict(zip(border[:, 0].tolist(), border[:, 1].tolist()))
+    loops, seen = [], set()
+    for start in nxt:
+        if start in seen:
+            continue
+        loop, v = [start], nxt[start]
+        seen.add(start)
+        while v != start and v in nxt and v not in seen:
+            loop.append(v)
+            seen.add(v)
+            v = nxt[v]
+        if v == start and len(loop) >= 3:
+            loops.append(np.array(loop, dtype=np.int64))
+    return loops
+
+
+def cap_loops(triangles: np.ndarray, loops: list[np.ndarray], first_new_vertex: int) -> np.ndarray:
+    """Close each loop with a fan of triangles around a new vertex (its centroid).
+
+    The new vertex of loop k gets index ``first_new_vertex + k``; the caller appends, for
+    every per-vertex array, the mean over the loop's vertices (for the positions and the
+    linear bases that makes the cap follow every identity and expression exactly). The fan
+    runs each boundary edge backwards, so the cap is wound like the triangles around it.
+
+    Returns:
+        (F + sum L, 3) int64 triangles.
+    """
+    caps = [np.asarray(triangles, dtype=np.int64)]
+    for k, loop in enumerate(loops):
+        a, b = loop, np.roll(loop, -1)
+        caps.append(np.column_stack([b, a, np.full(len(loop), first_new_vertex + k, dtype=np.int64)]))
+    return np.concatenate(caps)
+
+
+#: a hole whose centroid lies this far below the chin is the neck's cut (``close_neck``)
+NECK_BELOW_CHIN_MM = 30.0
+
+
+def close_neck(verts_mm: np.ndarray, triangles: np.ndarray, lmk68: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Cap the neck's cut of a head mesh, like a bust's flat bottom.
+
+    A head model is a shell: seen from below and behind (steep pitch, |yaw| > 90) an open
+    neck shows the shell's inside (or nothing, with back faces culled). Holes whose centroid
+    lies ``NECK_BELOW_CHIN_MM`` below the chin landmark (y up) are closed with ``cap_loops``;
+    the others (mouth, eyes, a face-only mask's outline) stay open.
+
+    Returns:
+        (triangles, loops): the triangles with the caps, and the capped loops; the caller
+        appends one vertex per loop to every per-vertex array (``append_loop_means``).
+    """
+    chin_y = verts_mm[lmk68[landmark_index("jaw_08")], 1]
+    loops = [lp for lp in boundary_loops(triangles, len(verts_mm)) if verts_mm[lp, 1].mean() < chin_y - NECK_BELOW_CHIN_MM]
+    return (cap_loops(triangles, loops, len(verts_mm)) if loops else np.asarray(triangles)), loops
+
+
+def append_loop_means(values: np.ndarray, loops: list[np.ndarray], axis: int = 0) -> np.ndarray:
+    """``values`` with, along its vertex ``axis``, one entry per loop: the mean over the loop."""
+    if not loops:
+        return values
+    means = np.stack([np.take(values, lp, axis=axis).mean(axis=axis) for lp in loops], axis=axis)
+    return np.concatenate([values, means.astype(values.dtype)], axis=axis)
 
 
 def remap_indices(old_to_new: np.ndarray, idx: np.ndarray, what: str, where: str) -> np.ndarray:

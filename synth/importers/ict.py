@@ -24,6 +24,7 @@ part ``irises`` (off by default) adds the inner spheres.
 Regions: parts give skin / mouth_interior / teeth / sclera + iris / other (eye shells,
 lashes); eye sockets (the lid lining around the eyeball) are ``eyelids``; on the skin parts,
 lips / brows / eyelids / scalp / neck / ears come from landmark geometry (``_regions``).
+The neck's cut is capped (``_common.close_neck``: one added vertex, the ring's mean).
 
 Only the ``v`` lines of the 150+ OBJ files are parsed (regex + one float conversion per
 file); the whole folder (~400 MB) imports in about 10-15 s on two cores.
@@ -38,7 +39,8 @@ import numpy as np
 
 from synth.errors import UserError
 from synth.importers import ImporterOption, register_importer
-from synth.importers._common import check_landmarks, head_origin, num_modes, orient_outward, remap_indices, submesh, triangulate
+from synth.importers._common import (append_loop_means, check_landmarks, close_neck, head_origin, num_modes,
+                                     orient_outward, remap_indices, submesh, triangulate)
 from synth.importers._obj import ObjTopology, read_obj_topology, read_obj_vertices
 from synth.importers._regions import label_face_features, label_head_regions, label_iris_by_cone
 from synth.morphable import MorphableModel, region_id
@@ -182,6 +184,11 @@ def import_ict(src: Path, parts: str = DEFAULT_PARTS, n_id: int = _NUM_ID) -> Mo
         if name in part_of:
             skin_part[part_of[name]] = True
     skin_part = skin_part[kept]
+
+    triangles, neck = close_neck(verts, triangles, lmk)  # the source frame is y up already
+    verts, id_basis, expr_basis = (append_loop_means(a, neck, axis) for a, axis in ((verts, 0), (id_basis, 1), (expr_basis, 1)))
+    region = np.concatenate([region, [np.bincount(region[lp]).argmax() for lp in neck]]).astype(np.uint8)
+    skin_part = np.concatenate([skin_part, [skin_part[lp].all() for lp in neck]]).astype(bool)
 
     origin, rule = head_origin(verts, lmk, head=skin_part)
     verts = verts - origin

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import trimesh
 import pytest
 import scipy.io
 from hypothesis import given, settings
@@ -33,7 +34,7 @@ from _importer_fakes import (
 )
 from synth.errors import UserError
 from synth.importers import IMPORTER_OPTIONS, IMPORTERS, import_model
-from synth.importers._common import contours_from_jaw, orient_outward, submesh, triangulate
+from synth.importers._common import boundary_loops, cap_loops, contours_from_jaw, orient_outward, submesh, triangulate
 from synth.importers._obj import read_obj_topology, read_obj_vertices
 from synth.importers._safe_pickle import load_pickle
 from synth.landmarks import landmark_index
@@ -134,6 +135,20 @@ def test_orient_outward_flips_an_inward_mesh():
     tris, flipped = orient_outward(head.verts_mm, head.triangles[:, ::-1])
     assert flipped and (tris == head.triangles).all()
     assert not orient_outward(head.verts_mm, head.triangles)[1]
+
+
+def test_boundary_loops_and_caps_close_an_open_box():
+    # A cube without its bottom face: one hole of 4 edges; capping it closes the mesh, wound
+    # like its neighbours (every directed edge then has its opposite).
+    box = trimesh.creation.box()
+    bottom = box.triangles_center[:, 2] < -0.49
+    tris = box.faces[~bottom]
+    (loop,) = boundary_loops(tris, len(box.vertices))
+    assert sorted(loop.tolist()) == sorted(np.unique(box.faces[bottom]).tolist())
+    capped = cap_loops(tris, [loop], len(box.vertices))
+    assert len(capped) == len(tris) + 4 and boundary_loops(capped, len(box.vertices) + 1) == []
+    closed = trimesh.Trimesh(np.vstack([box.vertices, box.vertices[loop].mean(0)]), capped, process=False)
+    assert closed.is_watertight and closed.is_winding_consistent and closed.volume > 0
 
 
 def test_contours_from_jaw_run_ear_to_chin_and_chin_to_ear():
@@ -390,8 +405,9 @@ def test_ict_import_is_fast_enough(ict_model):
 @pytest.mark.slow
 def test_ict_counts_and_parts(ict_model):
     m = ict_model[0]
-    # face 0-9408, head+neck 9409-11247, sockets 13294-14061, eyeball shells 2 x 770 (README ranges)
-    assert m.num_vertices == 9409 + 1839 + 768 + 2 * 770
+    # face 0-9408, head+neck 9409-11247, sockets 13294-14061, eyeball shells 2 x 770 (README
+    # ranges), plus the centre of the cap that closes the neck
+    assert m.num_vertices == 9409 + 1839 + 768 + 2 * 770 + 1
     assert (m.num_id, m.num_expr) == (100, 53) and "jawOpen" in m.expr_names
     assert np.unique(m.triangles).size == m.num_vertices  # no unused vertices
     np.testing.assert_array_equal(m.expr_range, np.tile([0, 1], (53, 1)))
@@ -422,6 +438,24 @@ def test_ict_jaw_open_and_identity_scale(ict_model):
     for _ in range(5):  # N(0, 1) weights give plausible faces
         lmk = m.landmarks(m.shape(id_weights=rng.standard_normal(m.num_id)))
         assert 70 < np.linalg.norm(lmk[L_EYE_OUT] - lmk[R_EYE_OUT]) < 115
+
+
+@pytest.mark.slow
+def test_ict_neck_is_closed_and_the_cap_follows_the_model(ict_model):
+    # A shell open at the neck shows its inside from below and behind (and nothing at all
+    # with back faces culled): the importer caps the neck's cut. The only hole left is the
+    # mouth, between the lips (above the chin).
+    m = ict_model[0]
+    loops = boundary_loops(m.triangles, m.num_vertices)
+    assert all(m.mean_shape[lp, 1].mean() > m.landmarks()[CHIN, 1] for lp in loops)
+    # the cap's centre is the mean of its ring under any identity and expression
+    cap = m.num_vertices - 1
+    ring = np.unique(m.triangles[(m.triangles == cap).any(1)])
+    ring = ring[ring != cap]
+    rng = np.random.default_rng(1)
+    v = m.shape(rng.standard_normal(m.num_id), rng.uniform(0, 1, m.num_expr))
+    np.testing.assert_allclose(v[cap], v[ring].mean(0), atol=1e-3)
+    assert v[cap, 1] < m.landmarks(v)[CHIN, 1] - 30.0
 
 
 @pytest.mark.slow
