@@ -6,7 +6,6 @@ from __future__ import annotations
 import inspect
 import os
 import pickle
-import time
 from pathlib import Path
 
 import h5py
