@@ -37,6 +37,7 @@ from __future__ import annotations
 from typing import Literal
 
 import cv2
+import numba
 import numpy as np
 
 from synth.data.record import FaceSample
@@ -60,11 +61,9 @@ def crop_square(sample: FaceSample, margin: float = DEFAULT_MARGIN,
     if not margin > 0:
         raise ValueError(f"margin must be > 0, got {margin}")
     if from_ == "landmarks":
-        valid = np.asarray(sample.landmark_valid, bool)
-        if not valid.any():
+        x0, y0, x1, y1 = _valid_box(sample.landmarks, np.asarray(sample.landmark_valid, np.bool_))
+        if not x0 <= x1:  # NaN: no valid landmark
             raise ValueError(f"{sample.source}/{sample.name}: no valid landmark to crop around; use from_='bbox'")
-        pts = sample.landmarks if valid.all() else sample.landmarks[valid]
-        (x0, y0), (x1, y1) = pts.min(0).tolist(), pts.max(0).tolist()
     elif from_ == "bbox":
         if not sample.bbox_valid:
             raise ValueError(f"{sample.source}/{sample.name}: bbox is not valid; use from_='landmarks'")
@@ -74,6 +73,19 @@ def crop_square(sample: FaceSample, margin: float = DEFAULT_MARGIN,
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
     side = margin * max(x1 - x0, y1 - y0)
     return centre, max(side, 1.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _valid_box(pts, valid):  # pragma: no cover - numba
+    """(x0, y0, x1, y1) extent of the valid (N, 2) points; NaNs when none is valid."""
+    x0, y0, x1, y1 = np.inf, np.inf, -np.inf, -np.inf
+    for i in range(pts.shape[0]):
+        if valid[i]:
+            x, y = np.float64(pts[i, 0]), np.float64(pts[i, 1])
+            x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+    if x0 > x1:
+        return np.nan, np.nan, np.nan, np.nan
+    return x0, y0, x1, y1
 
 
 def crop_affine(centre: np.ndarray, side: float, out_size: int) -> np.ndarray:
@@ -133,14 +145,8 @@ def warp_labels(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[
     image is left as it is (the caller warps it, see ``warp_image``). ``out_size``: (w_out, h_out)."""
     w_out, h_out = out_size
     A = np.asarray(A_dst_from_src, np.float64)
-    lmk = apply_affine_to_points(A, sample.landmarks)
-    valid = np.asarray(sample.landmark_valid, bool)
-    inside = ((lmk >= -0.5) & (lmk < (w_out - 0.5, h_out - 0.5))).all(1)  # x in [-0.5, W - 0.5), y likewise
-    if valid.all():
-        visible = sample.visible & inside
-    else:
-        visible = sample.visible & (inside | ~valid)
-        lmk[~valid] = 0.0  # unlabelled rows stay 0 (the affine moved them off the origin)
+    lmk, visible = _warp_points(sample.landmarks, np.asarray(sample.landmark_valid, np.bool_),
+                                np.asarray(sample.visible, np.bool_), A, float(w_out), float(h_out))
     bbox = sample.bbox
     if sample.bbox_valid:
         (a, b, c), (d, e, f) = A.tolist()
@@ -149,6 +155,26 @@ def warp_labels(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[
         ys = [d * x + e * y + f for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
         bbox = np.array([min(xs), min(ys), max(xs), max(ys)], np.float32)
     return sample._evolve(landmarks=lmk, visible=visible, bbox=bbox)
+
+
+@numba.njit(cache=True, nogil=True)
+def _warp_points(pts, valid, visible, A, w_out, h_out):  # pragma: no cover - numba
+    """Landmarks through the (2, 3) affine -> ((N, 2) float32, (N,) visible): a valid point
+    leaving the output ([-0.5, W - 0.5) x [-0.5, H - 0.5)) becomes not visible; unlabelled
+    rows stay 0 (the affine would move them off the origin) and keep their visibility."""
+    n = pts.shape[0]
+    out = np.zeros((n, 2), np.float32)
+    vis = visible.copy()
+    for i in range(n):
+        if not valid[i]:
+            continue
+        x, y = np.float64(pts[i, 0]), np.float64(pts[i, 1])
+        u = A[0, 0] * x + A[0, 1] * y + A[0, 2]
+        v = A[1, 0] * x + A[1, 1] * y + A[1, 2]
+        out[i, 0], out[i, 1] = u, v
+        fu, fv = np.float32(u), np.float32(v)  # the inside test on the stored float32 values
+        vis[i] = visible[i] and fu >= -0.5 and fu < w_out - 0.5 and fv >= -0.5 and fv < h_out - 0.5
+    return out, vis
 
 
 def warp_sample(sample: FaceSample, A_dst_from_src: np.ndarray, out_size: tuple[int, int],
