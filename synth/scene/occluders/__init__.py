@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import cv2
+import numba
 import numpy as np
 
 from synth.landmarks import NUM_LANDMARKS
@@ -205,10 +206,15 @@ def occluded_landmarks(lmk2d_px: np.ndarray, occluder_alpha: np.ndarray, thresho
     lmk = np.asarray(lmk2d_px, np.float64)
     if lmk.shape != (NUM_LANDMARKS, 2):
         raise ValueError(f"lmk2d_px: expected ({NUM_LANDMARKS}, 2), got {lmk.shape}")
-    h, w = occluder_alpha.shape
-    finite = np.isfinite(lmk).all(axis=1)
-    ij = np.floor(np.where(finite[:, None], lmk, -1.0) + 0.5).astype(np.int64)
-    inside = finite & (ij[:, 0] >= 0) & (ij[:, 0] < w) & (ij[:, 1] >= 0) & (ij[:, 1] < h)
-    out = np.zeros(NUM_LANDMARKS, bool)
-    out[inside] = occluder_alpha[ij[inside, 1], ij[inside, 0]] >= threshold
+    return _occluded_kernel(lmk, np.asarray(occluder_alpha, np.float32), float(threshold))
+
+
+@numba.njit(cache=True, nogil=True)
+def _occluded_kernel(lmk, alpha, threshold):  # pragma: no cover - numba
+    h, w = alpha.shape
+    out = np.zeros(lmk.shape[0], np.bool_)
+    for k in range(lmk.shape[0]):
+        x, y = lmk[k, 0], lmk[k, 1]
+        if -0.5 <= x < w - 0.5 and -0.5 <= y < h - 0.5:  # nearest pixel floor(x + 0.5) inside (NaN fails)
+            out[k] = alpha[int(np.floor(y + 0.5)), int(np.floor(x + 0.5))] >= threshold
     return out
