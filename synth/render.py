@@ -9,8 +9,8 @@ Anti-aliasing (``antialias``), both with S x S sub-samples per pixel:
 
 - ``"edges"``: a 1x pass, then S x S sub-samples only in the pixels on a
   silhouette or a depth/colour discontinuity (``synth.raster.edge_pixels``). Inside a
-  surface one sample is what S x S would give to within the shading's smoothness; at
-  128-256 px this is 2-3x faster than ``"full"``. The label raster is the 1x one.
+  surface one sample is what S x S would give to within the shading's smoothness. The
+  label raster is the 1x one.
 - ``"full"``: the whole frame at S x S sub-samples, box-filtered (plain SSAA); the label
   raster is the supersampled one.
 - ``"auto"`` (the generator's default): ``"edges"`` from ``AUTO_EDGES_MIN_PX`` up, else
@@ -188,7 +188,7 @@ def render_mesh(
     cam_hi = camera.supersampled(supersample)
     scr = to_screen(verts_cam, camera)
     raster, color_hi = rasterize_color(
-        to_screen(verts_cam, cam_hi), triangles, vertex_color, cam_hi.height, cam_hi.width, cull_backfaces
+        _supersampled_screen(scr, supersample), triangles, vertex_color, cam_hi.height, cam_hi.width, cull_backfaces
     )
     rgb = np.empty((camera.height, camera.width, color_hi.shape[2]), np.float32)
     alpha = np.empty((camera.height, camera.width), np.float32)
@@ -203,8 +203,14 @@ def _render_edges(verts_cam, triangles, vertex_color, camera: Camera, s: int, cu
     alpha = (raster.tri_id >= 0).astype(np.float32)
     if s > 1:
         edges = edge_pixels(raster, rgb, EDGE_DEPTH_JUMP, EDGE_COLOR_JUMP)
-        scr_hi = scr.copy()
-        scr_hi[:, :2] = (scr[:, :2] + 0.5) * s - 0.5  # the pixel grid of camera.supersampled(s)
         # only the triangles the 1x pass did not cull (culling is resolution-independent)
-        refine_edges(scr_hi, np.asarray(triangles)[drawn], vertex_color, edges, s, rgb, alpha, cull)
+        refine_edges(_supersampled_screen(scr, s), np.asarray(triangles)[drawn], vertex_color, edges, s, rgb, alpha, cull)
     return Render(rgb=rgb, alpha=alpha, raster=raster, camera_hi=camera, factor=1, verts_scr=scr)
+
+
+def _supersampled_screen(scr: np.ndarray, s: int) -> np.ndarray:
+    """(V, 3) screen vertices moved to the pixel grid of ``Camera.supersampled(s)`` (the
+    same affine map as its intrinsics; depth unchanged)."""
+    scr_hi = scr.copy()
+    scr_hi[:, :2] = (scr[:, :2] + 0.5) * s - 0.5
+    return scr_hi

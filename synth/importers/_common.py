@@ -153,7 +153,7 @@ def close_neck(verts_mm: np.ndarray, triangles: np.ndarray, lmk68: np.ndarray) -
     """
     chin_y = verts_mm[lmk68[landmark_index("jaw_08")], 1]
     loops = [lp for lp in boundary_loops(triangles, len(verts_mm)) if verts_mm[lp, 1].mean() < chin_y - NECK_BELOW_CHIN_MM]
-    return (cap_loops(triangles, loops, len(verts_mm)) if loops else np.asarray(triangles)), loops
+    return cap_loops(triangles, loops, len(verts_mm)), loops
 
 
 def append_loop_means(values: np.ndarray, loops: list[np.ndarray], axis: int = 0) -> np.ndarray:
