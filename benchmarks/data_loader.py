@@ -86,20 +86,15 @@ class _Transform:
         return self.crop_augment(sample).to_dict()
 
 
-def _worker_init(_: int) -> None:
-    import cv2
-
-    cv2.setNumThreads(1)  # one thread per worker: the workers are the parallelism
-
-
 def _measure(ds, workers: int, batch_size: int, epochs: int) -> float:
     import torch
 
     from synth.data.record import collate_dicts
+    from synth.threads import single_thread_worker
 
     loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers,
                                          collate_fn=collate_dicts, persistent_workers=workers > 0, drop_last=True,
-                                         worker_init_fn=_worker_init if workers > 0 else None)
+                                         worker_init_fn=single_thread_worker if workers > 0 else None)
     for _ in loader:  # warm-up epoch: worker start, file opens, page cache
         pass
     t0, count = time.perf_counter(), 0

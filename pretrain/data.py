@@ -32,6 +32,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from pretrain.views import ViewConfig, make_view
 from synth.errors import UserError
+from synth.threads import single_thread_worker
 
 __all__ = ["DataSource", "open_images", "batch_counts", "SampleStream", "MicroBatchSampler", "TwoViewDataset",
            "build_loader"]
@@ -197,4 +198,5 @@ def build_loader(sources: Sequence[DataSource], image_size: int, views: ViewConf
     gen = torch.Generator().manual_seed(seed)
     return DataLoader(TwoViewDataset(images, image_size, views, seed), batch_sampler=sampler, num_workers=num_workers,
                       pin_memory=pin_memory, generator=gen, persistent_workers=False,
-                      prefetch_factor=4 if num_workers > 0 else None)
+                      prefetch_factor=4 if num_workers > 0 else None,
+                      worker_init_fn=single_thread_worker if num_workers > 0 else None)

@@ -18,7 +18,7 @@ from synth.gen_config import GeneratorConfig
 from synth.model_io import model_checksum
 from synth.morphable import REGION_NAMES
 from synth.provenance import versions
-from synth.sample import SampleMaker
+from synth.sample import BLEND_GROUP, SampleMaker
 from synth.scene.occluders import OCCLUDER_KINDS
 from synth.schema import ImageCodec
 from synth.shards import write_shards
@@ -72,5 +72,5 @@ def generate(
     return write_shards(
         out_dir, num_samples, maker, maker.fields,
         shard_size=cfg.output.shard_size, workers=workers, shard=shard, resume=resume,
-        root_attrs=root_attrs, codec=codec, progress=progress,
+        root_attrs=root_attrs, codec=codec, progress=progress, chunk_align=BLEND_GROUP,
     )

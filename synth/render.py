@@ -129,6 +129,16 @@ def _downsample_kernel(color_hi, tri_id, f, rgb, alpha):  # pragma: no cover - n
     covered fraction."""
     h, w, c = rgb.shape
     inv = numba.float32(1.0 / (f * f))
+    if f == 2 and c == 3:  # the generator's case, unrolled (3x faster; the same sums in the same order)
+        for i in range(h):
+            a0, a1 = 2 * i, 2 * i + 1
+            for j in range(w):
+                b0, b1 = 2 * j, 2 * j + 1
+                n = (tri_id[a0, b0] >= 0) + (tri_id[a0, b1] >= 0) + (tri_id[a1, b0] >= 0) + (tri_id[a1, b1] >= 0)
+                for k in range(3):
+                    rgb[i, j, k] = (color_hi[a0, b0, k] + color_hi[a0, b1, k] + color_hi[a1, b0, k] + color_hi[a1, b1, k]) * inv
+                alpha[i, j] = n * inv
+        return
     for i in range(h):
         for j in range(w):
             n = 0
@@ -210,7 +220,16 @@ def _render_edges(verts_cam, triangles, vertex_color, camera: Camera, s: int, cu
 
 def _supersampled_screen(scr: np.ndarray, s: int) -> np.ndarray:
     """(V, 3) screen vertices moved to the pixel grid of ``Camera.supersampled(s)`` (the
-    same affine map as its intrinsics; depth unchanged)."""
-    scr_hi = scr.copy()
-    scr_hi[:, :2] = (scr[:, :2] + 0.5) * s - 0.5
+    same affine map as its intrinsics; depth unchanged). A kernel: numpy on the (V, 2)
+    column view took ~0.8 ms for 13k vertices (strided inner loops of length 2)."""
+    scr_hi = np.empty_like(scr)
+    _supersample_kernel(scr, float(s), scr_hi)
     return scr_hi
+
+
+@numba.njit(cache=True, nogil=True)
+def _supersample_kernel(scr, s, out):  # pragma: no cover - numba
+    for i in range(scr.shape[0]):
+        out[i, 0] = (scr[i, 0] + 0.5) * s - 0.5
+        out[i, 1] = (scr[i, 1] + 0.5) * s - 0.5
+        out[i, 2] = scr[i, 2]

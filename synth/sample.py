@@ -5,7 +5,9 @@ streams (one per stage) are ``synth.seeding.StageStreams`` of ``(config.seed, in
 a dataset is the same whatever the number of workers or shards. The per-sample path:
 
 1. sample identity/expression weights, pose, camera, crop jitter, appearance, lighting;
-2. evaluate the 3DMM, pose it in the camera frame, fold the crop into the intrinsics;
+2. evaluate the 3DMM, pose it in the camera frame, fold the crop into the intrinsics
+   (the 3DMM is evaluated for ``BLEND_GROUP`` consecutive indices at once, in fixed groups
+   of global indices, so it stays a function of the index alone);
 3. shade per vertex (SH + directional + specular), rasterize with supersampling;
 4. composite over a background, add occluders, degrade the image;
 5. labels: 68 landmarks in the 3D and 2D-contour conventions (crop pixels), 3D landmarks
@@ -40,7 +42,7 @@ from synth.framing import crop_box, crop_intrinsics, sample_camera
 from synth.expression import sample_expression, sample_identity
 from synth.pose import sample_pose
 
-__all__ = ["SampleMaker", "sample_fields", "MASK_BACKGROUND", "MASK_OCCLUDER"]
+__all__ = ["SampleMaker", "sample_fields", "BLEND_GROUP", "MASK_BACKGROUND", "MASK_OCCLUDER"]
 
 #: segmentation mask values: 0 background, 1 + region id for the head, 255 occluders.
 MASK_BACKGROUND = 0
@@ -49,6 +51,12 @@ MAX_LIGHTS = 4
 #: a landmark whose vertex normal n has n . (direction to the camera) <= -FACING_SLACK is
 #: self-occluded (on the far side of the silhouette).
 FACING_SLACK = 0.1
+#: samples [g * BLEND_GROUP, (g + 1) * BLEND_GROUP) get their 3DMM shapes from one
+#: ``MorphableModel.shape_batch`` call (the identity basis is streamed once per group
+#: instead of once per sample). Groups are fixed by the global index, so a sample's bytes
+#: do not depend on which worker, chunk or shard computes it; changing this changes the
+#: float32 rounding of the vertices, hence the dataset bytes.
+BLEND_GROUP = 16
 
 
 def sample_fields(cfg: GeneratorConfig, model: MorphableModel) -> list[Field]:
@@ -113,6 +121,27 @@ class SampleMaker:
         return StageStreams(8)
 
     @cached_property
+    def _shape_streams(self) -> StageStreams:
+        return StageStreams(1)  # stage 0 alone: the same stream as ``_streams``' first
+
+    def _group_shapes(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(id_weights, expr_weights, verts (V, 3)) of sample ``index``, from its group's
+        cached ``shape_batch`` (computed on the first request of the group)."""
+        g, k = divmod(index, BLEND_GROUP)
+        cached = self.__dict__.get("_group")
+        if cached is None or cached[0] != g:
+            cfg, model = self.cfg, self.model
+            ids, exprs = [], []
+            for j in range(g * BLEND_GROUP, (g + 1) * BLEND_GROUP):
+                (r_shape,) = self._shape_streams(cfg.seed, j)
+                ids.append(sample_identity(r_shape, model, cfg.shape))
+                exprs.append(sample_expression(r_shape, model, cfg.shape))
+            cached = (g, ids, exprs, model.shape_batch(np.stack(ids), np.stack(exprs)))
+            self.__dict__["_group"] = cached
+        _, ids, exprs, verts = cached
+        return ids[k], exprs[k], verts[k]
+
+    @cached_property
     def fields(self) -> list[Field]:
         return sample_fields(self.cfg, self.model)
 
@@ -120,15 +149,14 @@ class SampleMaker:
         cfg, model = self.cfg, self.model
         # Each stage gets its own stream, so adding a draw to one stage does not shift the
         # others (and configs that disable a stage keep the rest of the sample).
-        r_shape, r_pose, r_cam, r_app, r_light, r_bg, r_occ, r_deg = self._streams(cfg.seed, index)
+        # (the shape stream, the first, is drawn by the group in ``_group_shapes``)
+        _, r_pose, r_cam, r_app, r_light, r_bg, r_occ, r_deg = self._streams(cfg.seed, index)
 
-        id_w = sample_identity(r_shape, model, cfg.shape)
-        expr_w = sample_expression(r_shape, model, cfg.shape)
+        id_w, expr_w, verts = self._group_shapes(index)
         ypr_sampled = sample_pose(r_pose, cfg.pose)
         R = euler_to_matrix(*ypr_sampled)
         K_sensor, t = sample_camera(r_cam, cfg.camera)
 
-        verts = model.shape(id_w, expr_w)
         verts_cam, view = _pose(verts, R, t)
         lmk_cam = verts_cam[model.landmarks68]
         box = crop_box(r_cam, lmk_cam, K_sensor, cfg.crop)

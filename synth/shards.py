@@ -38,6 +38,7 @@ from synth.shard_check import ShardCheckError, ShardCheckReport, check_shards
 from synth.shard_inspect import inspect_dataset
 from synth.shard_layout import count_shards, list_shard_files, partial_name, shard_name, shard_range
 from synth.shard_merge import merge_shards
+from synth.threads import single_thread_worker, single_threaded
 
 __all__ = [
     "write_shards", "merge_shards", "check_shards", "inspect_dataset", "ShardCheckReport",
@@ -81,6 +82,7 @@ def write_shards(
     root_attrs: Mapping[str, Any],
     codec: ImageCodec = ImageCodec(),
     progress: bool = True,
+    chunk_align: int = 1,
 ) -> list[Path]:
     """Generate samples ``0 .. num_samples - 1`` into shard files in ``out_dir``.
 
@@ -99,6 +101,9 @@ def write_shards(
             ``model_checksum``, ``seed``, optional ``facesynth_version``.
         codec: storage of ``kind="image"`` fields.
         progress: show a tqdm bar (images/s) on stderr.
+        chunk_align: with ``workers > 1``, workers get runs of indices from one group
+            ``i // chunk_align`` at a time (for a ``make_sample`` that computes fixed groups
+            of indices together: each group is then computed by one worker).
 
     Returns:
         Paths of this job's shards (all complete), in index order.
@@ -134,7 +139,7 @@ def write_shards(
     from tqdm import tqdm
 
     # Pool first (it forks), then the tqdm bar (it may start a monitor thread).
-    with _sample_stream(task, indices, count, workers) as samples, _sigterm_as_interrupt(), \
+    with _sample_stream(task, indices, count, workers, chunk_align) as samples, _sigterm_as_interrupt(), \
             tqdm(total=count, unit="img", disable=not progress, dynamic_ncols=True,
                  desc=f"{len(todo)} shards") as bar:
         for j in todo:
@@ -203,6 +208,7 @@ def _init_worker(task: _SampleTask, parent_pid: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
         if os.getppid() != parent_pid:  # parent died before prctl took effect
             os._exit(1)
+    single_thread_worker()  # the workers are the parallelism (synth.threads)
     _WORKER_TASK = task
 
 
@@ -210,16 +216,22 @@ def _run_chunk(indices: list[int]) -> list[tuple[int, dict[str, np.ndarray]]]:
     return [_WORKER_TASK(i) for i in indices]  # type: ignore[misc]
 
 
-def _chunks(indices: Iterable[int], size: int) -> Iterator[list[int]]:
-    it = iter(indices)
-    while chunk := list(itertools.islice(it, size)):
+def _chunks(indices: Iterable[int], size: int, align: int = 1) -> Iterator[list[int]]:
+    """Runs of at most ``size`` indices; with ``align`` > 1 a run also ends where ``i // align``
+    changes (one run never holds indices of two groups)."""
+    chunk: list[int] = []
+    for i in indices:
+        if chunk and (len(chunk) == size or (align > 1 and i // align != chunk[-1] // align)):
+            yield chunk
+            chunk = []
+        chunk.append(i)
+    if chunk:
         yield chunk
 
 
-def _ordered(pool: Any, indices: Iterable[int], chunksize: int, max_pending: int) -> Iterator:
-    """Like ``pool.imap(..., chunksize)`` (ordered), but with at most ``max_pending`` chunks in
+def _ordered(pool: Any, chunks: Iterator[list[int]], max_pending: int) -> Iterator:
+    """Like ``pool.imap`` over ``chunks`` (ordered), but with at most ``max_pending`` chunks in
     flight, so fast workers cannot pile up results in memory while the writer catches up."""
-    chunks = _chunks(indices, chunksize)
     pending = collections.deque(pool.apply_async(_run_chunk, (c,)) for c in itertools.islice(chunks, max_pending))
     while pending:
         done = pending.popleft().get()
@@ -230,11 +242,12 @@ def _ordered(pool: Any, indices: Iterable[int], chunksize: int, max_pending: int
 
 
 @contextlib.contextmanager
-def _sample_stream(task: _SampleTask, indices: Iterable[int], count: int, workers: int) -> Iterator[Iterator]:
+def _sample_stream(task: _SampleTask, indices: Iterable[int], count: int, workers: int, align: int = 1) -> Iterator[Iterator]:
     """Yields an iterator of ``(i, encoded sample)`` in ``indices`` order (``count`` of them)."""
     workers = min(workers, max(1, count))
     if workers == 1:
-        yield map(task, indices)
+        with single_threaded():
+            yield map(task, indices)
         return
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     if method != "fork":
@@ -247,8 +260,8 @@ def _sample_stream(task: _SampleTask, indices: Iterable[int], count: int, worker
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(task, os.getpid()))
     ok = False
     try:
-        chunksize = max(1, min(8, count // (4 * workers)))
-        yield _ordered(pool, indices, chunksize, max_pending=4 * workers)
+        chunksize = align if align > 1 else max(1, min(8, count // (4 * workers)))
+        yield _ordered(pool, _chunks(indices, chunksize, align), max_pending=4 * workers)
         ok = True
     finally:
         if ok:

@@ -74,3 +74,21 @@ def test_save_is_atomic_no_partial_file_left(tmp_path, monkeypatch, tiny_model):
     with pytest.raises(OSError):
         save_model(tiny_model(), tmp_path / "m.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_shape_batch_rows_equal_shape(tiny_model):
+    m = tiny_model()
+    rng = np.random.default_rng(0)
+    ids = rng.standard_normal((5, m.num_id)).astype(np.float32)
+    exprs = np.zeros((5, m.num_expr), np.float32)
+    exprs[::2, 0] = 0.7  # sparse, some rows neutral
+    v = m.shape_batch(ids, exprs)
+    assert v.shape == (5, m.num_vertices, 3) and v.dtype == np.float32
+    for r in range(5):
+        np.testing.assert_allclose(v[r], m.shape(ids[r], exprs[r]), atol=1e-5)
+    np.testing.assert_allclose(m.shape_batch(ids[:, :1])[1], m.shape(ids[1, :1]), atol=1e-5)  # trailing modes 0
+    np.testing.assert_array_equal(m.shape_batch(np.zeros((2, 0)))[1], m.mean_shape)
+    with pytest.raises(ValueError, match=r"id_weights: expected \(2, <= 2\) weights, got \(2, 3\)"):
+        m.shape_batch(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="expr_weights"):
+        m.shape_batch(np.zeros((2, 2)), np.zeros((3, 1)))

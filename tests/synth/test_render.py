@@ -92,3 +92,19 @@ def test_auto_antialiasing_picks_full_for_small_images_and_edges_for_large():
         cam = Camera(np.array([[100.0, 0, 0], [0, 100.0, 0], [0, 0, 1]]), size, size)
         verts, tris = _quad(-1.0, 5.1, -1.0, 20.0)
         assert render_mesh(verts, tris, np.ones((4, 3)), cam, supersample=2).factor == factor
+
+
+@pytest.mark.parametrize("factor", [2, 3])
+def test_full_supersampling_is_the_box_mean_of_the_sub_samples(factor):
+    from synth.render import _downsample_kernel
+
+    rng = np.random.default_rng(0)
+    h, w = 5, 7
+    color = rng.random((h * factor, w * factor, 3), dtype=np.float32)
+    tri_id = rng.integers(-1, 3, (h * factor, w * factor)).astype(np.int32)
+    color[tri_id < 0] = 0  # empty sub-samples hold 0 (premultiplied)
+    rgb, alpha = np.empty((h, w, 3), np.float32), np.empty((h, w), np.float32)
+    _downsample_kernel(color, tri_id, factor, rgb, alpha)
+    blocks = lambda a: a.reshape(h, factor, w, factor, *a.shape[2:])  # noqa: E731
+    np.testing.assert_allclose(rgb, blocks(color).mean(axis=(1, 3)), atol=1e-6)
+    np.testing.assert_allclose(alpha, blocks(tri_id >= 0).mean(axis=(1, 3)), atol=1e-6)

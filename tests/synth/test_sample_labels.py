@@ -162,3 +162,19 @@ def test_same_index_same_sample_and_other_indices_differ(head):
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     assert not np.array_equal(a["image"], c["image"])
+
+
+def test_a_sample_does_not_depend_on_what_the_maker_computed_before(head):
+    """Shapes are evaluated per group of ``BLEND_GROUP`` indices: a sample is the same from a
+    fresh maker and from one that walked through other groups first."""
+    from synth.sample import BLEND_GROUP
+
+    late = make(head)
+    for i in (3 * BLEND_GROUP - 1, 0, 2 * BLEND_GROUP + 1):
+        late(i)
+    for i in (BLEND_GROUP - 1, BLEND_GROUP, 2 * BLEND_GROUP + 1):
+        a, b = make(head)(i), late(i)
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=f"{i} {key}")
+    iw, ew, verts = late._group_shapes(BLEND_GROUP + 2)
+    np.testing.assert_allclose(verts, head.shape(iw, ew), atol=1e-3)  # mm

@@ -53,3 +53,11 @@ def test_stage_streams_depend_only_on_seed_index_and_stage():
     assert len({tuple(f) for f in fresh}) == 3
     assert not np.array_equal(StageStreams(3)(7, 6)[0].random(4), fresh[0])
     assert not np.array_equal(StageStreams(3)(8, 5)[0].random(4), fresh[0])
+
+
+def test_a_one_stage_stream_is_the_first_stage_of_a_longer_one():
+    """``SampleMaker`` draws sample shapes from ``StageStreams(1)`` ahead of the rest."""
+    from synth.seeding import StageStreams
+
+    (alone,) = StageStreams(1)(7, 5)
+    assert np.array_equal(alone.random(4), StageStreams(8)(7, 5)[0].random(4))

@@ -104,9 +104,18 @@ def test_no_timestamps_in_files(ref):
             assert not ds.id.get_create_plist().get_obj_track_times(), key
 
 
-def test_workers_are_byte_identical(ref, tmp_path):
-    write(tmp_path, workers=2)
+@pytest.mark.parametrize("chunk_align", [1, 3])
+def test_workers_are_byte_identical(ref, tmp_path, chunk_align):
+    write(tmp_path, workers=2, chunk_align=chunk_align)
     assert digests(tmp_path) == digests(ref)
+
+
+def test_worker_chunks_are_cut_at_multiples_of_the_alignment():
+    from synth.shards import _chunks
+
+    assert list(_chunks(range(5, 15), 4)) == [[5, 6, 7, 8], [9, 10, 11, 12], [13, 14]]
+    assert list(_chunks(range(5, 15), 4, align=4)) == [[5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
+    assert list(_chunks([1, 2, 9, 10], 8, align=8)) == [[1, 2], [9, 10]]  # a gap (job split) too
 
 
 def test_job_array_split_is_byte_identical(ref, tmp_path):
