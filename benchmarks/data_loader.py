@@ -53,7 +53,7 @@ class _FakeMaker:
         }
 
 
-def _fake_dataset(out: Path, n: int) -> None:
+def _fake_dataset(out: Path, n: int, codec: str) -> None:
     from synth.schema import Field, ImageCodec
     from synth.shards import write_shards
 
@@ -63,14 +63,14 @@ def _fake_dataset(out: Path, n: int) -> None:
               Field("euler_deg", (3,), "float32"), Field("bbox", (4,), "float32")]
     attrs = {"config": "{}", "model_name": "fake", "model_checksum": "0", "seed": 0}
     write_shards(out, n, _FakeMaker(), fields, shard_size=1000, workers=min(2, os.cpu_count() or 1),
-                 root_attrs=attrs, codec=ImageCodec("jpeg", 95), progress=False)
+                 root_attrs=attrs, codec=ImageCodec.parse(codec), progress=False)
 
 
-def _real_dataset(out: Path, n: int) -> None:
+def _real_dataset(out: Path, n: int, codec: str) -> None:
     from synth.gen_config import resolve_config
     from synth.generate import generate
 
-    cfg = resolve_config(overrides=[f"crop.image_size={SIZE}"])
+    cfg = resolve_config(overrides=[f"crop.image_size={SIZE}", f"output.codec={codec}"])
     generate(cfg, out, n, workers=min(2, os.cpu_count() or 1), progress=False)
 
 
@@ -111,6 +111,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--fake", action="store_true", help="skip the renderer; write fake shards")
     ap.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--codec", default="jpeg", help="image storage: jpeg (the generator's default) or raw-lzf, ...")
     args = ap.parse_args()
 
     import torch
@@ -132,8 +133,8 @@ def main() -> None:
             except ImportError:
                 print("built-in head model not available: using fake shards (--fake)")
         t0 = time.perf_counter()
-        (_real_dataset if kind == "generated" else _fake_dataset)(out, args.n)
-        print(f"dataset: {args.n} {kind} samples at {SIZE} px (jpeg) in {time.perf_counter() - t0:.1f} s")
+        (_real_dataset if kind == "generated" else _fake_dataset)(out, args.n, args.codec)
+        print(f"dataset: {args.n} {kind} samples at {SIZE} px ({args.codec}) in {time.perf_counter() - t0:.1f} s")
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, torch threads 1")
         ds = SyntheticDataset(out, transform=_Transform())
         for w in args.workers:

@@ -12,8 +12,9 @@ opens its own h5py handles (one per file, kept open) and reopens them when it fi
 in a new process (a DataLoader worker forked after the parent had read). Handles are
 never pickled, never shared across a fork, and inherited ones are left alone (not closed)
 in the child. One sample's image is one HDF5 chunk (raw codecs) or one entry of a
-variable-length dataset (jpeg/png); the images a batch needs from one file are read in one
-HDF5 call (``read_many``, which the DataLoader reaches through ``__getitems__``). The small label fields (~0.7 KB a
+variable-length dataset (jpeg/png); the encoded images a batch needs from one file are read
+in one HDF5 call, raw ones with one call each (``read_many``, which the DataLoader reaches
+through ``__getitems__``). The small label fields (~0.7 KB a
 sample) of a file are read whole, once per process, on its first sample (``_labels``): one
 read per field instead of one per field and sample.
 """
@@ -217,8 +218,8 @@ class SyntheticDataset(Dataset):
         """(H, W, 3) uint8 RGB images of ``rows`` (any order, repeats allowed) of file ``j``, one HDF5 read."""
         d = self._datasets()[j]
         distinct, where = np.unique(rows, return_inverse=True)
-        if d["raw"]:
-            stored = list(d["image"][distinct])
+        if d["raw"]:  # a read per row: h5py's fancy indexing took ~7 ms an image (vs ~35 us)
+            stored = [d["image"][r] for r in distinct.tolist()]
         else:
             stored = [_decode_rgb(data, d["image_shape"]) for data in d["image"].read(distinct)]
         images = []
