@@ -11,6 +11,7 @@ signs; ``rotation`` = R_cam_from_model).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, Sequence
 
@@ -111,27 +112,44 @@ def collate_dicts(batch: Sequence[dict[str, Any]]) -> dict[str, Any]:
     Same keys, types, dtypes and shapes as ``torch.utils.data.default_collate`` (a test pins
     it): each array field (and the numpy bool scalars) becomes one (B, ...) tensor, strings a
     list of B strings. It stacks each field with one ``np.stack`` instead of converting the
-    B arrays to tensors one by one (~1 us instead of ~80 us a sample at 14 fields). In a
-    DataLoader worker the stacks go straight into shared memory, as ``default_collate`` does,
-    so handing a batch to the main process copies nothing.
+    B arrays to tensors one by one (~1 us instead of ~80 us a sample at 14 fields).
+
+    In a DataLoader worker the stacks go straight into shared memory, as ``default_collate``
+    does, so handing a batch to the main process copies nothing; but into ONE shared block
+    for the whole batch (the tensors are views of it at 64-byte aligned offsets), where
+    ``default_collate`` makes one per field. Each block is a file descriptor that the main
+    process receives and maps: with 14 fields, one block instead of 14 cut the main
+    process's CPU from ~120 to ~45 us a sample (2 workers, 128 px), which on 2 cores is
+    time the workers get back.
     """
     import torch
     from torch.utils.data import get_worker_info
 
-    in_worker = get_worker_info() is not None
     out: dict[str, Any] = {}
+    arrays: list[tuple[str, list[np.ndarray], np.dtype, tuple[int, ...]]] = []
     for key, first in batch[0].items():
         if isinstance(first, str):
             out[key] = [d[key] for d in batch]
-            continue
-        values = [d[key] for d in batch]
-        if not in_worker:
+        else:
+            out[key] = None  # keeps the key order; filled below
+            first = np.asarray(first)
+            arrays.append((key, [d[key] for d in batch], first.dtype, (len(batch), *first.shape)))
+    if get_worker_info() is None:
+        for key, values, _, _ in arrays:
             out[key] = torch.from_numpy(np.stack(values))
-            continue
-        shape = (len(values), *np.shape(first))
-        t = torch.empty(0, dtype=torch.from_numpy(np.asarray(first)).dtype)
-        # the allocation of torch's own collate_tensor_fn (a tensor on a new shared storage)
-        t = t.new(t._typed_storage()._new_shared(int(np.prod(shape)))).resize_(shape)
+        return out
+    offsets, total = [], 0
+    for _, _, dtype, shape in arrays:
+        offsets.append(total)
+        total += -(-math.prod(shape) * dtype.itemsize // _ALIGN) * _ALIGN
+    block = torch.empty(0, dtype=torch.uint8).set_(torch.UntypedStorage._new_shared(max(total, 1)))
+    for (key, values, dtype, shape), start in zip(arrays, offsets):
+        t = block[start:start + math.prod(shape) * dtype.itemsize].view(torch.from_numpy(np.empty(0, dtype)).dtype)
+        t = t.view(shape)
         np.stack(values, out=t.numpy())
         out[key] = t
     return out
+
+
+#: byte alignment of the fields in a worker's shared batch block
+_ALIGN = 64

@@ -210,10 +210,14 @@ def test_collate_dicts_equals_default_collate(shard_dir):
         ref = list(DataLoader(ds, batch_size=4, num_workers=workers, collate_fn=default_collate))
         assert len(fast) == len(ref) == 3
         for a, b in zip(fast, ref):
-            assert a.keys() == b.keys()
+            assert list(a) == list(b)
             for k in a:
                 if isinstance(b[k], torch.Tensor):
                     assert a[k].dtype == b[k].dtype and a[k].shape == b[k].shape, k
                     assert torch.equal(a[k], b[k]), k
+                    assert a[k].is_shared() == (workers > 0), k
+                    assert torch.equal(a[k].pin_memory() if torch.cuda.is_available() else a[k].clone(), b[k]), k
                 else:
                     assert a[k] == b[k], k
+            if workers:  # one shared block per batch, received once by the main process
+                assert len({t.untyped_storage().data_ptr() for t in a.values() if isinstance(t, torch.Tensor)}) == 1
