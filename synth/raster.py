@@ -291,24 +291,28 @@ def vertex_normals(verts: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _edge_kernel(tri_id, depth, color, depth_jump, color_jump, out):  # pragma: no cover - numba
+    """``edge_pixels`` for 3 colour channels: per row, the flags of the right-hand and lower
+    neighbour pairs are computed without branches (a vectorisable pass), then applied."""
     h, w = tri_id.shape
-    nc = color.shape[2]
+    flag = np.empty(w, np.bool_)
     for i in range(h):
-        for j in range(w):
-            for di, dj in ((0, 1), (1, 0)):
-                a, b = i + di, j + dj
-                if a >= h or b < 0 or b >= w:
-                    continue
+        for down in range(2):  # 0: pixel (i, j) vs (i, j + 1); 1: vs (i + 1, j)
+            if down and i + 1 == h:
+                break
+            a, n = i + down, w - 1 + down
+            for j in range(n):
+                b = j + 1 - down
                 ca, cb = tri_id[i, j] >= 0, tri_id[a, b] >= 0
-                flag = ca != cb
-                if ca and cb and not flag:
-                    d0, d1 = depth[i, j], depth[a, b]
-                    flag = abs(d0 - d1) > depth_jump * min(d0, d1)
-                    for k in range(nc):
-                        flag = flag or abs(color[i, j, k] - color[a, b, k]) > color_jump
-                if flag:
+                d0, d1 = depth[i, j], depth[a, b]
+                far = abs(d0 - d1) > depth_jump * min(d0, d1)
+                hue = ((abs(color[i, j, 0] - color[a, b, 0]) > color_jump)
+                       | (abs(color[i, j, 1] - color[a, b, 1]) > color_jump)
+                       | (abs(color[i, j, 2] - color[a, b, 2]) > color_jump))
+                flag[j] = (ca != cb) | (ca & cb & (far | hue))
+            for j in range(n):
+                if flag[j]:
                     out[i, j] = True
-                    out[a, b] = True
+                    out[a, j + 1 - down] = True
 
 
 def edge_pixels(raster: RasterOutput, color: np.ndarray, depth_jump: float, color_jump: float) -> np.ndarray:
@@ -322,16 +326,18 @@ def edge_pixels(raster: RasterOutput, color: np.ndarray, depth_jump: float, colo
 
     Args:
         raster: a 1x raster.
-        color: (H, W, C) float32 colour of that raster.
+        color: (H, W, 3) float32 colour of that raster.
         depth_jump: relative depth threshold (e.g. 0.01 = 1 % of the distance).
         color_jump: absolute colour threshold, in the units of ``color``.
 
     Returns:
         (H, W) bool.
     """
+    color = np.ascontiguousarray(color, dtype=np.float32)
+    if color.ndim != 3 or color.shape[2] != 3:
+        raise ValueError(f"color must be (H, W, 3), got {color.shape}")
     out = np.zeros(raster.tri_id.shape, dtype=np.bool_)
-    _edge_kernel(raster.tri_id, raster.depth, np.ascontiguousarray(color, dtype=np.float32),
-                 float(depth_jump), float(color_jump), out)
+    _edge_kernel(raster.tri_id, raster.depth, color, float(depth_jump), float(color_jump), out)
     return out
 
 

@@ -108,3 +108,25 @@ def test_full_supersampling_is_the_box_mean_of_the_sub_samples(factor):
     blocks = lambda a: a.reshape(h, factor, w, factor, *a.shape[2:])  # noqa: E731
     np.testing.assert_allclose(rgb, blocks(color).mean(axis=(1, 3)), atol=1e-6)
     np.testing.assert_allclose(alpha, blocks(tri_id >= 0).mean(axis=(1, 3)), atol=1e-6)
+
+
+def test_edge_pixels_equal_their_definition_on_random_rasters():
+    rng = np.random.default_rng(3)
+    h, w = 9, 11
+    tri_id = rng.integers(-1, 4, (h, w)).astype(np.int32)
+    depth = np.where(tri_id >= 0, rng.uniform(500, 520, (h, w)), np.inf).astype(np.float32)
+    color = rng.uniform(0, 1, (h, w, 3)).astype(np.float32)
+    edges = edge_pixels(RasterOutput(tri_id, None, depth), color, depth_jump=0.01, color_jump=0.5)
+    expected = np.zeros((h, w), bool)
+    for i in range(h):
+        for j in range(w):
+            for a, b in ((i, j + 1), (i + 1, j)):
+                if a == h or b == w:
+                    continue
+                ca, cb = tri_id[i, j] >= 0, tri_id[a, b] >= 0
+                near = min(depth[i, j], depth[a, b])
+                jump = abs(depth[i, j] - depth[a, b]) > 0.01 * near or (np.abs(color[i, j] - color[a, b]) > 0.5).any()
+                if ca != cb or (ca and cb and jump):
+                    expected[i, j] = expected[a, b] = True
+    assert 0 < expected.sum() < h * w
+    np.testing.assert_array_equal(edges, expected)
