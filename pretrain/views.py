@@ -112,7 +112,7 @@ def make_view(image: np.ndarray, out_size: int, cfg: ViewConfig, rng: np.random.
     """
     img = random_resized_crop(image, out_size, cfg.crop_scale, cfg.crop_ratio, rng)
     if rng.random() < cfg.flip_p:
-        img = np.ascontiguousarray(img[:, ::-1])
+        img = cv2.flip(img, 1)  # (numpy's copy of img[:, ::-1] is ~30x slower)
     s = FaceSample(image=img)
     s = ColorJitter(cfg.color_p, cfg.brightness, cfg.contrast, cfg.saturation, cfg.hue_deg)(s, rng)
     img = s.image

@@ -171,7 +171,8 @@ def encode_image(image_rgb: np.ndarray, codec: ImageCodec) -> np.ndarray:
     if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 3)):
         raise ValueError(f"expected (H, W, 3|1) or (H, W) uint8, got {img.shape} {img.dtype}")
     cv2 = _cv2()
-    bgr = np.ascontiguousarray(img[..., ::-1]) if img.ndim == 3 and img.shape[2] == 3 else img
+    # cvtColor, not img[..., ::-1]: numpy copies a reversed channel axis ~30x slower (159 vs 5 us at 128 px)
+    bgr = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2BGR) if img.ndim == 3 and img.shape[2] == 3 else img
     if codec.name == "jpeg":
         ext, params = ".jpg", [cv2.IMWRITE_JPEG_QUALITY, codec.quality, cv2.IMWRITE_JPEG_OPTIMIZE, 0]
         if hasattr(cv2, "IMWRITE_JPEG_SAMPLING_FACTOR"):
@@ -205,7 +206,7 @@ def decode_image(data: np.ndarray | bytes, image_shape: Sequence[int]) -> np.nda
         got = "nothing" if img is None else str(img.shape)
         raise UserError(f"encoded image ({buf.size} bytes) decodes to {got}, expected {shape}; corrupt data?")
     if img.ndim == 3 and img.shape[2] == 3:
-        img = img[..., ::-1]
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     return np.ascontiguousarray(img).reshape(shape)
 
 

@@ -107,7 +107,7 @@ class BackgroundFolder(ImageFolder):
         crop = img[y0:y0 + ch, x0:x0 + cw]
         interp = cv2.INTER_AREA if s > 1.0 else cv2.INTER_LINEAR
         out = cv2.resize(crop, (width, height), interpolation=interp)
-        return np.ascontiguousarray(out[:, ::-1]) if flip else out
+        return cv2.flip(out, 1) if flip else out  # (numpy's copy of out[:, ::-1] is ~30x slower)
 
 
 def sample_background(rng: np.random.Generator, height: int, width: int, cfg: BackgroundConfig,

@@ -77,7 +77,7 @@ def read_image_rgb(path: Path) -> np.ndarray:
     if img is None:
         what = "does not exist" if not Path(path).exists() else "cannot be decoded"
         raise UserError(f"{path}: image {what}; expected a readable JPEG/PNG/BMP/WebP file")
-    return np.ascontiguousarray(img[:, :, ::-1])
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)  # (numpy's copy of img[:, :, ::-1] is ~30x slower)
 
 
 def bbox_from_points(points_px: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
