@@ -10,11 +10,20 @@ second worker needs. So worker processes run these libraries on one thread.
   the previous settings on exit).
 - ``single_thread_worker()``: for a worker process's initializer (a ``multiprocessing``
   pool or a DataLoader ``worker_init_fn``); lasts for the process's life.
+
+Fork safety: OpenCV's thread pool is not fork-safe. A forked child inherits the pool's
+bookkeeping but not its threads, and reconfiguring it there (``cv2.setNumThreads``) waits
+forever for those threads (seen: ``make demo`` hung in ``pthread_cond_destroy`` after the
+parent had drawn a preview with OpenCV). So importing this module registers an
+``os.register_at_fork`` hook: just before a fork the parent sets OpenCV to one thread
+(stopping its pool threads), and restores its setting right after; the child starts with
+one thread and no pool. OpenBLAS handles forks itself (``pthread_atfork``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from functools import lru_cache
 from typing import Any, Iterator
 
@@ -51,3 +60,24 @@ def single_thread_worker(*_: Any) -> None:
     DataLoader worker id)."""
     cv2.setNumThreads(1)
     _controller().limit(limits=1, user_api="blas")
+
+
+_OPENCV_THREADS_AT_FORK: list[int] = []
+
+
+def _before_fork() -> None:
+    _OPENCV_THREADS_AT_FORK.append(cv2.getNumThreads())
+    cv2.setNumThreads(1)
+
+
+def _after_fork_in_parent() -> None:
+    cv2.setNumThreads(_OPENCV_THREADS_AT_FORK.pop())
+
+
+def _after_fork_in_child() -> None:
+    _OPENCV_THREADS_AT_FORK.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
