@@ -31,7 +31,7 @@ from synth.landmarks import group_indices
 from synth.morphable import MorphableModel
 from synth.raster import RasterOutput
 
-__all__ = ["landmark_visibility", "ContourTable", "contour_table"]
+__all__ = ["landmark_visibility", "ContourTable", "contour_table", "set_contour_table"]
 
 _JAW = group_indices("jaw")
 #: jaw landmarks that march: the subject's right side (0-7) and left side (9-16); 8 is the chin.
@@ -124,6 +124,10 @@ class ContourTable:
     """
 
     def __init__(self, model: MorphableModel, band_mm: float | None = None) -> None:
+        self._set_parallels(self._find_parallels(model, band_mm))
+
+    @staticmethod
+    def _find_parallels(model: MorphableModel, band_mm: float | None) -> dict[int, np.ndarray]:
         verts = model.mean_shape.astype(np.float64)
         face = model.region_mask("skin")
         face[model.contour_right] = True
@@ -131,7 +135,7 @@ class ContourTable:
         if band_mm is None:  # a band a few edges wide whatever the mesh density
             e = verts[model.triangles[:, 0]] - verts[model.triangles[:, 1]]
             band_mm = max(2.0, 1.5 * float(np.median(np.linalg.norm(e, axis=1))))
-        self.parallels: dict[int, np.ndarray] = {}
+        parallels: dict[int, np.ndarray] = {}
         for j in np.concatenate([JAW_RIGHT, JAW_LEFT]):
             p = verts[model.landmarks68[j]]
             side = np.sign(p[0]) if p[0] != 0 else (-1.0 if j in JAW_RIGHT else 1.0)
@@ -143,7 +147,11 @@ class ContourTable:
                 & (verts[:, 2] >= p[2] - 1e-6)
             )
             idx = np.flatnonzero(cand)
-            self.parallels[int(j)] = np.union1d(idx, [model.landmarks68[j]]).astype(np.int64)
+            parallels[int(j)] = np.union1d(idx, [model.landmarks68[j]]).astype(np.int64)
+        return parallels
+
+    def _set_parallels(self, parallels: dict[int, np.ndarray]) -> None:
+        self.parallels = parallels
         #: (P,) every vertex of any parallel (the ones whose visibility the caller tests)
         self.candidates: np.ndarray = np.unique(np.concatenate(list(self.parallels.values())))
         # the parallels flattened for ``_march_kernel``: vertex, its position in candidates,
@@ -154,6 +162,16 @@ class ContourTable:
         self._starts = np.concatenate([[0], np.cumsum([len(c) for c in flat])]).astype(np.int64)
         self._jaw = np.array(list(self.parallels), dtype=np.int64)
         self._sign = np.array([-1.0 if j in JAW_RIGHT else 1.0 for j in self.parallels], dtype=np.float64)
+
+    def remapped(self, new_index: np.ndarray) -> "ContourTable":
+        """This table for a vertex-subset model (``synth.decimate``): ``new_index`` (V,)
+        maps each vertex to its index in the subset, -1 if dropped (no candidate may be)."""
+        parallels = {j: np.asarray(new_index)[c].astype(np.int64) for j, c in self.parallels.items()}
+        if any((c < 0).any() for c in parallels.values()):
+            raise ValueError("a contour candidate vertex is missing from the subset model")
+        table = ContourTable.__new__(ContourTable)
+        table._set_parallels(parallels)
+        return table
 
     def contour_vertices(
         self,
@@ -227,3 +245,9 @@ def contour_table(model: MorphableModel) -> ContourTable:
     if table is None:
         table = _TABLES[model] = ContourTable(model)
     return table
+
+
+def set_contour_table(model: MorphableModel, table: ContourTable) -> None:
+    """Use ``table`` as ``model``'s contour table (a decimated model keeps its source's
+    parallels, so its 2D contour labels follow the same candidates)."""
+    _TABLES[model] = table

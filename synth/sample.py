@@ -23,6 +23,7 @@ from functools import cached_property
 import numba
 import numpy as np
 
+from synth.decimate import lod_model
 from synth.gen_config import GeneratorConfig
 from synth.geometry import euler_to_matrix, matrix_to_euler
 from synth.labels import contour_table, landmark_visibility
@@ -99,22 +100,31 @@ class SampleMaker:
     """Picklable callable: ``maker(index) -> dict`` of the fields in ``sample_fields``.
 
     Holds only the config and the model path until first use, so a worker process loads
-    the model once.
+    the model (and makes its level of detail) once.
     """
 
     def __init__(self, cfg: GeneratorConfig, model: MorphableModel | None = None) -> None:
         self.cfg = cfg
         if model is not None:
-            self.__dict__["model"] = model
+            self.__dict__["source_model"] = model
 
     def __getstate__(self):
         return {"cfg": self.cfg}
 
     @cached_property
-    def model(self) -> MorphableModel:
+    def source_model(self) -> MorphableModel:
+        """The model named by ``cfg.model``, full resolution."""
         from synth.model_spec import open_model
 
         return open_model(self.cfg.model)
+
+    @cached_property
+    def model(self) -> MorphableModel:
+        """The model samples are made with: ``source_model`` at the level of detail of
+        ``cfg.render`` (same landmarks, bases and weights; see ``synth.decimate``)."""
+        cfg = self.cfg
+        return lod_model(self.source_model, cfg.crop.image_size, cfg.render.triangles_per_px,
+                         cfg.render.lod_max_error_px, cfg.crop.scale[0])
 
     @cached_property
     def _streams(self) -> StageStreams:
@@ -143,7 +153,7 @@ class SampleMaker:
 
     @cached_property
     def fields(self) -> list[Field]:
-        return sample_fields(self.cfg, self.model)
+        return sample_fields(self.cfg, self.source_model)
 
     def __call__(self, index: int) -> dict[str, np.ndarray]:
         cfg, model = self.cfg, self.model

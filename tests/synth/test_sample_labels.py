@@ -177,4 +177,4 @@ def test_a_sample_does_not_depend_on_what_the_maker_computed_before(head):
         for key in a:
             np.testing.assert_array_equal(a[key], b[key], err_msg=f"{i} {key}")
     iw, ew, verts = late._group_shapes(BLEND_GROUP + 2)
-    np.testing.assert_allclose(verts, head.shape(iw, ew), atol=1e-3)  # mm
+    np.testing.assert_allclose(verts, late.model.shape(iw, ew), atol=1e-3)  # mm (the level-of-detail model)
