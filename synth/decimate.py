@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import weakref
 from dataclasses import replace
 
 import numba
@@ -78,6 +79,7 @@ def locked_vertices(model: MorphableModel) -> np.ndarray:
     # its normal and depth-test triangles (hence its visibility label) stay as they were
     lock = labelled.copy()
     lock[edges[labelled[edges[:, 0]], 1]] = True
+    lock[edges[labelled[edges[:, 1]], 0]] = True
     key = np.minimum(edges[:, 0], edges[:, 1]) * v + np.maximum(edges[:, 0], edges[:, 1])
     uniq, counts = np.unique(key, return_counts=True)
     bad = uniq[counts != 2]
@@ -160,8 +162,9 @@ def decimate(model: MorphableModel, max_triangles: int = 0, max_error_mm: float 
     return lod, kept
 
 
-_LOD_CACHE: dict[tuple[int, int, float], tuple[MorphableModel, MorphableModel]] = {}
-
+#: source model -> {(triangle budget, max error mm): its LOD}; dropped with the model
+_LOD_CACHE: "weakref.WeakKeyDictionary[MorphableModel, dict[tuple[int, float], MorphableModel]]" = \
+    weakref.WeakKeyDictionary()
 
 def face_mm_per_px(model: MorphableModel, image_size: int, crop_scale: float) -> float:
     """Millimetres on the face per crop pixel for a crop of ``crop_scale`` times the
@@ -187,12 +190,11 @@ def lod_model(model: MorphableModel, image_size: int, triangles_per_px: float, m
     if target >= model.num_triangles:
         return model
     max_error_mm = max_error_px * face_mm_per_px(model, image_size, crop_scale)
-    key = (id(model), target, max_error_mm)
-    hit = _LOD_CACHE.get(key)
-    if hit is None or hit[0] is not model:  # the id may be a reused one
-        hit = (model, decimate(model, target, max_error_mm)[0])
-        _LOD_CACHE[key] = hit
-    return hit[1]
+    per_model = _LOD_CACHE.setdefault(model, {})
+    key = (target, max_error_mm)
+    if key not in per_model:
+        per_model[key] = decimate(model, target, max_error_mm)[0]
+    return per_model[key]
 
 
 # --------------------------------------------------------------------------------------

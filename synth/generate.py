@@ -55,6 +55,7 @@ def generate(
     model_path = resolve_model_path(cfg.model)
     model = open_model(cfg.model)
     maker = SampleMaker(cfg, model)
+    maker.model  # the level-of-detail model, made once here: forked workers inherit it
     config_text = dump_yaml(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_text_atomic(out_dir / "config.yaml", config_text)
