@@ -55,7 +55,7 @@ def generate(
     model_path = resolve_model_path(cfg.model)
     model = open_model(cfg.model)
     maker = SampleMaker(cfg, model)
-    maker.model  # the level-of-detail model, made once here: forked workers inherit it
+    lod = maker.model  # the level-of-detail model, made once here: forked workers inherit it
     config_text = dump_yaml(cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_text_atomic(out_dir / "config.yaml", config_text)
@@ -69,6 +69,8 @@ def generate(
         "preset": cfg.preset,
         "occluder_kinds": json.dumps(list(OCCLUDER_KINDS)),
         "region_names": json.dumps(list(REGION_NAMES)),
+        "render_vertices": lod.num_vertices,  # the level of detail rendered (render.*)
+        "render_triangles": lod.num_triangles,
     }
     return write_shards(
         out_dir, num_samples, maker, maker.fields,

@@ -90,7 +90,8 @@ def _header(attrs: dict[str, Any], f: Any, p: Path) -> list[str]:
             else f"shard size {attrs.get('shard_size')}, {attrs.get('num_shards')} shards")
     out = [f"  schema v{attrs.get('schema_version')}, facesynth {attrs.get('facesynth_version')}, "
            f"seed {attrs.get('seed')}, {kind}",
-           f"  model: {attrs.get('model_name')} (checksum {str(attrs.get('model_checksum'))[:16]})",
+           f"  model: {attrs.get('model_name')} (checksum {str(attrs.get('model_checksum'))[:16]})"
+           + (f", rendered with {attrs['render_triangles']} triangles" if "render_triangles" in attrs else ""),
            "  fields:"]
     for key, ds in f.items():
         kind = ds.attrs.get("kind", "?")
