@@ -6,8 +6,11 @@ encoding and the HDF5 write (``synth.generate.generate``). Run by hand:
     python benchmarks/generate_speed.py                       # built-in head
     python benchmarks/generate_speed.py --ict ../shared/ict-facekit/FaceXModel.tar.xz
 
-Prints one line per (model, size, occluders, workers) with images/s, images/s per worker
-and the peak resident memory of a worker process. Goals (issue 4): on the ICT face + head
+Prints one line per (model, size, occluders, workers) with images/s, images/s per worker,
+the peak resident memory of a worker process and the triangles rendered (the level of
+detail, ``render.triangles_per_px``; ``--set render.triangles_per_px=0`` for the full mesh).
+One-time setup (numba compilation, model load, the level-of-detail decimation, ~1 s) is
+done by an untimed warm-up run in the same process; forked workers inherit it. Goals (issue 4): on the ICT face + head
 region at 128 px >= 200 images/s per core, at 256 px >= 120/s, near-linear to 2 workers.
 """
 
@@ -22,6 +25,8 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+import h5py
 
 from synth.gen_config import resolve_config
 from synth.generate import generate
@@ -46,8 +51,9 @@ def _ict_model(src: Path, cache: Path) -> Path:
     return out
 
 
-def _run(model: str, size: int, occluders: bool, workers: int, n: int, work: Path) -> tuple[float, float]:
-    overrides = [f"model={model}", f"crop.image_size={size}", "output.shard_size=250"]
+def _run(model: str, size: int, occluders: bool, workers: int, n: int, work: Path,
+         extra: list[str]) -> tuple[float, float, int]:
+    overrides = [f"model={model}", f"crop.image_size={size}", "output.shard_size=250", *extra]
     if not occluders:
         overrides += NO_OCCLUDERS
     cfg = resolve_config(overrides=overrides)
@@ -55,11 +61,13 @@ def _run(model: str, size: int, occluders: bool, workers: int, n: int, work: Pat
     generate(cfg, out, 8, workers=1, progress=False)  # warm-up: numba caches, model tables
     shutil.rmtree(out)
     t0 = time.perf_counter()
-    generate(cfg, out, n, workers=workers, progress=False)
+    shards = generate(cfg, out, n, workers=workers, progress=False)
     dt = time.perf_counter() - t0
+    with h5py.File(shards[0]) as f:
+        triangles = int(f.attrs["render_triangles"])
     shutil.rmtree(out)
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN if workers > 1 else resource.RUSAGE_SELF).ru_maxrss / 1024
-    return n / dt, rss_mb
+    return n / dt, rss_mb, triangles
 
 
 def main() -> None:
@@ -68,6 +76,8 @@ def main() -> None:
     p.add_argument("-n", type=int, default=400, help="images per measurement")
     p.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override for every run, e.g. render.triangles_per_px=0 (full mesh)")
     args = p.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,13 +85,15 @@ def main() -> None:
         models = {"default": "default"}
         if args.ict:
             models["ict"] = str(_ict_model(args.ict, work))
-        print(f"{'model':8} {'px':>4} {'occl':>5} {'workers':>7} {'img/s':>8} {'img/s/worker':>13} {'peak RSS MB':>12}")
+        print(f"{'model':8} {'px':>4} {'occl':>5} {'workers':>7} {'img/s':>8} {'img/s/worker':>13} {'peak RSS MB':>12} "
+              f"{'triangles':>9}")
         for name, model in models.items():
             for size in args.sizes:
                 for occ in (False, True):
                     for w in args.workers:
-                        rate, rss = _run(model, size, occ, w, args.n, work)
-                        print(f"{name:8} {size:4d} {str(occ):>5} {w:7d} {rate:8.1f} {rate / w:13.1f} {rss:12.0f}", flush=True)
+                        rate, rss, tris = _run(model, size, occ, w, args.n, work, args.set)
+                        print(f"{name:8} {size:4d} {str(occ):>5} {w:7d} {rate:8.1f} {rate / w:13.1f} {rss:12.0f} "
+                              f"{tris:9d}", flush=True)
 
 
 if __name__ == "__main__":

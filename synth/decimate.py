@@ -2,17 +2,20 @@
 
 A 128 px crop does not need the ICT head's 27k triangles (about two per covered pixel), and
 every per-vertex stage of the generator (3DMM evaluation, albedo, normals, shading) and the
-rasterizer's triangle setup scale with the mesh. ``decimate(model, max_triangles)`` returns
+rasterizer's triangle setup scale with the mesh (``SampleMaker`` renders
+``lod_model(model, image_size, render.triangles_per_px, render.lod_max_error_px)``).
+``decimate(model, max_triangles, max_error_mm)`` returns
 a ``MorphableModel`` whose vertices are a **subset** of the source model's vertices (same
 rows of ``mean_shape``, ``id_basis``, ``expr_basis``, regions, UVs, albedo) joined by fewer,
 larger triangles. Because kept vertices are untouched:
 
 - landmark vertices and every candidate of the 2D-contour convention (``synth.labels``)
-  are kept, and the decimated model uses its source's contour table, so a sample's
-  landmark labels (2D, 3D, contour) are those of the full model for the same weights
-  (visibility, from the depth test and vertex normals, can differ where it is borderline);
-- identity/expression weights mean the same thing, and the visibility depth test still
-  compares a landmark with a surface that passes exactly through it;
+  are kept with their neighbours, and the decimated model uses its source's contour table,
+  so a sample's landmark labels (2D, 3D, contour) are those of the full model for the same
+  weights; the triangles around those vertices, hence their normals and the triangles the
+  depth test looks for, are the full model's too (visibility can still differ where another
+  part of the head, decimated, hides a point or not);
+- identity/expression weights mean the same thing;
 - region borders (lips, eyelids, hairline, ...) and open mesh borders (neck cut, eye
   sockets) are kept vertex for vertex, so colours never bleed across them.
 
@@ -49,7 +52,7 @@ __all__ = ["decimate", "locked_vertices", "lod_model", "face_mm_per_px", "MAX_NO
 #: a collapse is refused if any changed triangle's normal turns by more than this (degrees)
 #: in any of the shapes, or if it becomes (nearly) degenerate.
 MAX_NORMAL_TURN_DEG = 60.0
-#: weight of the squared edge length (mm^2) against the mean quadric error (mm^2): keeps
+#: weight of the squared edge length (mm^2) against the squared RMS error (mm^2): keeps
 #: triangles even where the quadric is zero (flat or uniformly curved parts).
 EDGE_LENGTH_WEIGHT = 0.02
 #: identity modes moved to +-IDENTITY_SIGMA in the shape set (the strongest modes).
@@ -322,6 +325,18 @@ def _collapse_ok(shapes, tris, vf, vfn, u, v, cos_max, max_valence, nb_u, nb_v):
 
 @numba.njit(cache=True)
 def _collapse_kernel(shapes, tris, lock, target, max_err2, cos_max, edge_w, max_valence):
+    """Greedy half-edge collapses until ``target`` triangles are left (or none is allowed).
+
+    Args: shapes (S, V, 3) float64 mm; tris (F, 3) int64, rewritten in place; lock (V,)
+    bool; target triangle count (0: no count limit); max_err2: largest squared RMS error,
+    mm^2; cos_max: cosine of the largest normal turn; edge_w: edge-length weight of the
+    priority; max_valence: most triangles a vertex may end with.
+
+    Returns: (alive_v (V,) bool, alive_f (F,) bool); the alive rows of ``tris`` are the
+    decimated triangles (in source vertex indices). Heap entries are (priority, error, u,
+    v, stamp[u], stamp[v]): a vertex's stamp grows when its quadric changes, which voids its
+    older entries; ties break on the vertex indices, so the result is deterministic.
+    """
     n_v = shapes.shape[1]
     n_f = tris.shape[0]
     s_count = shapes.shape[0]
@@ -357,7 +372,7 @@ def _collapse_kernel(shapes, tris, lock, target, max_err2, cos_max, edge_w, max_
     nb_u = np.empty(4 * cap, np.int64)
     nb_v = np.empty(4 * cap, np.int64)
     nb = np.empty(4 * cap, np.int64)
-    heap = [(0.0, 0.0, np.int64(0), np.int64(0), np.int64(0), np.int64(0))]
+    heap = [(0.0, 0.0, np.int64(0), np.int64(0), np.int64(0), np.int64(0))]  # types the list
     heap.pop()
     for x in range(n_v):
         if lock[x]:
