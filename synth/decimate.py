@@ -11,10 +11,11 @@ larger triangles. Because kept vertices are untouched:
 
 - landmark vertices and every candidate of the 2D-contour convention (``synth.labels``)
   are kept with their neighbours, and the decimated model uses its source's contour table,
-  so a sample's landmark labels (2D, 3D, contour) are those of the full model for the same
-  weights; the triangles around those vertices, hence their normals and the triangles the
-  depth test looks for, are the full model's too (visibility can still differ where another
-  part of the head, decimated, hides a point or not);
+  so a sample's 3D-convention landmarks are those of the full model for the same weights;
+  the triangles around those vertices, hence their normals and the triangles the depth test
+  looks for, are the full model's too. Visibility can still differ where another part of
+  the head, decimated, hides a point or not, and a 2D-contour jaw point, which takes the
+  outermost *visible* candidate, moves with it (measured: ~1 % of visibility flags);
 - identity/expression weights mean the same thing;
 - region borders (lips, eyelids, hairline, ...) and open mesh borders (neck cut, eye
   sockets) are kept vertex for vertex, so colours never bleed across them.
@@ -22,10 +23,17 @@ larger triangles. Because kept vertices are untouched:
 Algorithm: greedy half-edge collapses ``u -> v`` (``u`` is removed, its triangles are given
 to ``v``), ordered by a quadric error (Garland & Heckbert 1997) summed over a set of
 **shapes** of the model (the mean, every expression at its extreme, +-2.5 sigma on the
-first identity modes): a collapse is cheap only if the surface stays in place for every face
-the model can make, e.g. eyelids keep their vertices where the eye closes. Collapses that
+first identity modes), and its error is the worst shape's: a collapse is cheap only if the
+surface stays in place in every one of them, e.g. eyelids keep their vertices where the eye
+closes. Collapses that
 would fold a triangle (normal turning by more than ``MAX_NORMAL_TURN_DEG`` in any of those
-shapes), break the manifold (link condition) or move a locked vertex are refused. A small
+shapes), break the manifold (link condition, no face made twice) or move a locked vertex
+are refused.
+
+The contour table of a decimated model is registered in this process
+(``synth.labels.set_contour_table``); it is not part of the model's arrays, so a decimated
+model saved or pickled and loaded elsewhere would rebuild a coarser table. Nothing does that:
+workers decimate again (or inherit the parent's by fork). A small
 edge-length term keeps the triangles even on flat parts.
 
 Why our own code: mesh libraries on PyPI (``fast-simplification``, Open3D, trimesh) place
@@ -117,8 +125,8 @@ def decimate(model: MorphableModel, max_triangles: int = 0, max_error_mm: float 
         model: the source 3DMM.
         max_triangles: stop at this many triangles (0: go on while the error allows).
         max_error_mm: refuse collapses whose error exceeds this: the RMS distance of the
-            removed surface's planes from the vertex that replaces it, averaged over the
-            shape set. The result can have more than ``max_triangles`` triangles when this,
+            removed surface's planes from the vertex that replaces it, in the worst shape
+            of the shape set. The result can have more than ``max_triangles`` triangles when this,
             the locked vertices or refused collapses stop it first.
 
     Returns:
@@ -242,7 +250,7 @@ def _quadric_at(q, p):
 @numba.njit(cache=True)
 def _cost(shapes, quad, edge_w, u, v):
     """(error mm^2, priority) of collapsing u into v: the error is the squared RMS distance
-    of the planes accumulated in u and v from v's position, averaged over the shapes; the
+    of the planes accumulated in u and v from v's position, in the worst of the shapes; the
     priority adds ``edge_w`` times the squared edge length (mean shape)."""
     s_count = shapes.shape[0]
     err = 0.0
@@ -250,8 +258,7 @@ def _cost(shapes, quad, edge_w, u, v):
         qu, qv = quad[u, s], quad[v, s]
         w = qu[0] + qu[4] + qu[7] + qv[0] + qv[4] + qv[7]  # total plane area
         if w > 0.0:
-            err += max(_quadric_at(qu, shapes[s, v]) + _quadric_at(qv, shapes[s, v]), 0.0) / w
-    err /= s_count
+            err = max(err, (_quadric_at(qu, shapes[s, v]) + _quadric_at(qv, shapes[s, v])) / w)
     dx = shapes[0, u, 0] - shapes[0, v, 0]
     dy = shapes[0, u, 1] - shapes[0, v, 1]
     dz = shapes[0, u, 2] - shapes[0, v, 2]
@@ -301,6 +308,25 @@ def _collapse_ok(shapes, tris, vf, vfn, u, v, cos_max, max_valence, nb_u, nb_v):
                 common += 1
     if common != 2:
         return False
+    # no face may come out twice: a face (u, x, y) handed to v must not exist as (v, x, y)
+    # (a tetrahedron-like cap would fold into two copies of one triangle)
+    for i in range(vfn[u]):
+        f = vf[u, i]
+        if tris[f, 0] == v or tris[f, 1] == v or tris[f, 2] == v:
+            continue
+        x, y = -1, -1
+        for j in range(3):
+            if tris[f, j] != u:
+                if x < 0:
+                    x = tris[f, j]
+                else:
+                    y = tris[f, j]
+        for k in range(vfn[v]):
+            g = vf[v, k]
+            hx = tris[g, 0] == x or tris[g, 1] == x or tris[g, 2] == x
+            hy = tris[g, 0] == y or tris[g, 1] == y or tris[g, 2] == y
+            if hx and hy:
+                return False
     # no fold in any shape
     for i in range(vfn[u]):
         f = vf[u, i]

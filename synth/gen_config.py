@@ -47,7 +47,8 @@ class RenderConfig:
             subset that keeps the labelled vertices, region and mesh borders, so landmark
             labels are those of the full model); 0 renders the full mesh.
         lod_max_error_px: and no decimation step may move the surface by more than this
-            many pixels (RMS, on the tightest crop of ``crop.scale``). With the defaults
+            many pixels (RMS, in the worst of the model's expression/identity
+            extremes, on the tightest crop of ``crop.scale``). With the defaults
             the ICT head's 27k triangles become 8.2k at 128 px (the error bound stops it),
             16k at 256 px (the budget) and stay whole from 330 px.
     """
@@ -56,7 +57,7 @@ class RenderConfig:
     antialias: str = "auto"
     cull_backfaces: bool = True
     triangles_per_px: float = 0.25
-    lod_max_error_px: float = 0.35
+    lod_max_error_px: float = 0.45
 
     def __post_init__(self) -> None:
         if not 1 <= self.supersample <= 4:
