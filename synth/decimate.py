@@ -213,12 +213,18 @@ def lod_model(model: MorphableModel, image_size: int, triangles_per_px: float, m
 
 
 @numba.njit(cache=True, inline="always")
+def _normal(a, b, c):
+    """Unnormalised normal (b - a) x (c - a) as a tuple."""
+    ex, ey, ez = b[0] - a[0], b[1] - a[1], b[2] - a[2]
+    fx, fy, fz = c[0] - a[0], c[1] - a[1], c[2] - a[2]
+    return ey * fz - ez * fy, ez * fx - ex * fz, ex * fy - ey * fx
+
+
+@numba.njit(cache=True, inline="always")
 def _plane_quadric(a, b, c, out):
     """Area-weighted plane quadric of triangle (a, b, c) added to ``out`` (10,): the upper
     triangle of w * [n; d][n; d]^T with n the unit normal and d = -n . a."""
-    ex, ey, ez = b[0] - a[0], b[1] - a[1], b[2] - a[2]
-    fx, fy, fz = c[0] - a[0], c[1] - a[1], c[2] - a[2]
-    nx, ny, nz = ey * fz - ez * fy, ez * fx - ex * fz, ex * fy - ey * fx
+    nx, ny, nz = _normal(a, b, c)
     ln = math.sqrt(nx * nx + ny * ny + nz * nz)
     if ln == 0.0:
         return
@@ -232,11 +238,9 @@ def _plane_quadric(a, b, c, out):
 
 
 @numba.njit(cache=True, inline="always")
-def _normal(a, b, c):
-    """Unnormalised normal (b - a) x (c - a) as a tuple."""
-    ex, ey, ez = b[0] - a[0], b[1] - a[1], b[2] - a[2]
-    fx, fy, fz = c[0] - a[0], c[1] - a[1], c[2] - a[2]
-    return ey * fz - ez * fy, ez * fx - ex * fz, ex * fy - ey * fx
+def _has(tris, f, x):
+    """Whether triangle f uses vertex x."""
+    return tris[f, 0] == x or tris[f, 1] == x or tris[f, 2] == x
 
 
 @numba.njit(cache=True, inline="always")
@@ -293,7 +297,7 @@ def _collapse_ok(shapes, tris, vf, vfn, u, v, cos_max, max_valence, nb_u, nb_v):
     shared = 0
     for i in range(vfn[u]):
         f = vf[u, i]
-        if tris[f, 0] == v or tris[f, 1] == v or tris[f, 2] == v:
+        if _has(tris, f, v):
             shared += 1
     if shared != 2:
         return False
@@ -312,7 +316,7 @@ def _collapse_ok(shapes, tris, vf, vfn, u, v, cos_max, max_valence, nb_u, nb_v):
     # (a tetrahedron-like cap would fold into two copies of one triangle)
     for i in range(vfn[u]):
         f = vf[u, i]
-        if tris[f, 0] == v or tris[f, 1] == v or tris[f, 2] == v:
+        if _has(tris, f, v):
             continue
         x, y = -1, -1
         for j in range(3):
@@ -323,9 +327,7 @@ def _collapse_ok(shapes, tris, vf, vfn, u, v, cos_max, max_valence, nb_u, nb_v):
                     y = tris[f, j]
         for k in range(vfn[v]):
             g = vf[v, k]
-            hx = tris[g, 0] == x or tris[g, 1] == x or tris[g, 2] == x
-            hy = tris[g, 0] == y or tris[g, 1] == y or tris[g, 2] == y
-            if hx and hy:
+            if _has(tris, g, x) and _has(tris, g, y):
                 return False
     # no fold in any shape
     for i in range(vfn[u]):
@@ -420,7 +422,7 @@ def _collapse_kernel(shapes, tris, lock, target, max_err2, cos_max, edge_w, max_
         # give u's faces to v; drop the two that hold both
         for i in range(vfn[u]):
             f = vf[u, i]
-            if tris[f, 0] == v or tris[f, 1] == v or tris[f, 2] == v:
+            if _has(tris, f, v):
                 alive_f[f] = False
                 faces_left -= 1
                 for j in range(3):
