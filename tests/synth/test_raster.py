@@ -40,6 +40,59 @@ def test_matches_slow_reference_on_random_triangles():
     np.testing.assert_allclose(out.depth[covered], ref_depth[covered], rtol=1e-5)
 
 
+def _box_coverage(verts_scr, tri, h, w):
+    """(h, w) bool: the pixels one triangle covers, by the coverage rule written plainly:
+    every pixel of its box, with the kernel's edge-function formulas and top-left tie-break
+    (Python floats are the same IEEE doubles). The reference for the kernel's row spans."""
+    def top_left(ax, ay, bx, by, area):
+        if area < 0:
+            ax, ay, bx, by = bx, by, ax, ay
+        return (by - ay == 0 and bx - ax < 0) or by - ay > 0
+
+    (x0, y0), (x1, y1), (x2, y2) = (tuple(map(float, verts_scr[i, :2])) for i in tri)
+    out = np.zeros((h, w), bool)
+    area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+    if area == 0:
+        return out
+    inv = 1.0 / area
+    a0x, a0y, a1x, a1y = (x2 - x1) * inv, (y2 - y1) * inv, (x0 - x2) * inv, (y0 - y2) * inv
+    for py in range(max(int(np.ceil(min(y0, y1, y2))), 0), min(int(np.floor(max(y0, y1, y2))), h - 1) + 1):
+        r0, r1 = a0x * (py - y1), a1x * (py - y2)
+        for px in range(max(int(np.ceil(min(x0, x1, x2))), 0), min(int(np.floor(max(x0, x1, x2))), w - 1) + 1):
+            e0 = r0 - a0y * (px - x1)
+            e1 = r1 - a1y * (px - x2)
+            e2 = 1.0 - e0 - e1
+            out[py, px] = (e0 >= 0 and e1 >= 0 and e2 >= 0
+                           and not (e0 == 0 and not top_left(x1, y1, x2, y2, area))
+                           and not (e1 == 0 and not top_left(x2, y2, x0, y0, area))
+                           and not (e2 == 0 and not top_left(x0, y0, x1, y1, area)))
+    return out
+
+
+def test_row_spans_cover_exactly_the_pixels_the_box_test_covers():
+    # Adversarial triangles: vertices on pixel centres and half-pixels (pixels exactly on
+    # edges), near-horizontal and near-vertical edges, slivers, vertices far off screen.
+    rng = np.random.default_rng(3)
+    h, w = 20, 24
+    pts = [rng.integers(-3, 27, (40, 2)).astype(float),
+           rng.integers(-6, 54, (40, 2)) / 2.0,
+           rng.uniform(-5, 30, (40, 2)),
+           rng.uniform(-5, 30, (40, 2)) * [1.0, 1e-9] + [0.0, 9.5],  # almost horizontal strip
+           rng.uniform(-5, 30, (40, 2)) * [1e-9, 1.0] + [7.25, 0.0],  # almost vertical strip
+           rng.uniform(-3e4, 3e4, (40, 2))]
+    xy = np.concatenate(pts)
+    verts = np.column_stack([xy, rng.uniform(100, 200, len(xy))])
+    tris = np.concatenate([rng.integers(40 * k, 40 * (k + 1), (40, 3)) for k in range(len(pts))]
+                          + [rng.integers(0, len(xy), (40, 3))])
+    tris = tris[(tris[:, 0] != tris[:, 1]) & (tris[:, 1] != tris[:, 2]) & (tris[:, 0] != tris[:, 2])]
+    covered = 0
+    for tri in tris:
+        mask = rasterize(verts, tri[None], h, w).mask
+        assert np.array_equal(mask, _box_coverage(verts, tri, h, w)), tri
+        covered += mask.sum()
+    assert covered > 1000  # the triangles do cover pixels
+
+
 def test_shared_edge_pixels_are_drawn_exactly_once():
     # A square split along its diagonal, with pixel centres exactly on the diagonal.
     verts = np.array([[0, 0, 1], [8, 0, 1], [8, 8, 1], [0, 8, 1]], dtype=float)
