@@ -14,10 +14,10 @@ Anti-aliasing (``antialias``), both with S x S sub-samples per pixel:
 - ``"full"``: the whole frame at S x S sub-samples, box-filtered (plain SSAA); the label
   raster is the supersampled one.
 - ``"auto"`` (the generator's default): ``"edges"`` from ``AUTO_EDGES_MIN_PX`` up, else
-  ``"full"``. Measured on the ICT head, S = 2, back faces culled, one core: at 128 px
-  ``full`` 2.1 ms vs ``edges`` 2.6 ms (the triangles are sub-pixel, so the 1x pass and
-  the re-rasterization each cost a good part of a 2x pass); at 256 px ``full`` 5.9 ms vs
-  ``edges`` 4.1 ms.
+  ``"full"``. Measured on the ICT head's level of detail (``synth.decimate``), S = 2, back
+  faces culled, one core: 160 px ``full`` 2.0 ms vs ``edges`` 2.2 ms (the triangles are
+  about a pixel, so the 1x pass and the re-rasterization each cost a good part of a 2x
+  pass); 192 px 3.4 vs 2.8 ms; 256 px 4.3 vs 3.5 ms.
 
 Symbols: V vertices, F triangles, H x W output size, S supersampling factor.
 Frames and pixels follow ``synth.geometry``: camera frame OpenGL-style (x right, y up,
