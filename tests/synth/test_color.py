@@ -11,6 +11,7 @@ from synth.scene.color import (
     linear_to_srgb,
     linear_to_srgb_float,
     luminance,
+    over_to_srgb,
     srgb_to_linear,
 )
 from synth.scene.lighting import linear_to_srgb as reexported
@@ -45,3 +46,21 @@ def test_cct_order_and_luminance():
     rgb = cct_to_linear_srgb(t)
     np.testing.assert_allclose(luminance(rgb), 1.0, rtol=1e-5)
     assert np.all(np.diff(rgb[:, 0] / rgb[:, 2]) < 0)  # bluer as it gets hotter
+
+
+def test_over_to_srgb_is_the_composite_of_its_definition():
+    # fg premultiplied over an sRGB background, encoded once: equal to the numpy expression
+    # (same float32 arithmetic, same table), for RGB and other channel counts; empty pixels
+    # keep the background bytes; NaN, negative and > 1 values encode as the table's clip.
+    rng = np.random.default_rng(0)
+    for c in (3, 1, 4):
+        alpha = rng.uniform(0, 1, (23, 19)).astype(np.float32)
+        alpha[alpha < 0.3], alpha[alpha > 0.8] = 0.0, 1.0
+        fg = (rng.uniform(-0.1, 1.2, (23, 19, c)) * alpha[..., None]).astype(np.float32)
+        fg[0, 0], fg[0, 1], fg[0, 2] = np.nan, -1.0, 7.0
+        bg = rng.integers(0, 256, (23, 19, c)).astype(np.uint8)
+        out = over_to_srgb(fg, alpha, bg)
+        expected = linear_to_srgb(fg + srgb_to_linear(bg) * (np.float32(1.0) - alpha[..., None]))
+        np.testing.assert_array_equal(out, expected)
+        empty = (alpha == 0) & (fg == 0).all(-1)
+        assert empty.sum() > 50 and np.array_equal(out[empty], bg[empty])
