@@ -219,7 +219,10 @@ def _colour(img: np.ndarray, gain: np.ndarray, offset: np.ndarray, gamma: float,
 
 def _noise(img: np.ndarray, rng: np.random.Generator, std: float, gain: float) -> np.ndarray:
     """Add N(0, std**2 + gain * level) per pixel and channel (levels 0-255), rounded and clipped."""
-    z = np.frombuffer(rng.bytes(img.size), np.uint8).reshape(img.shape)
+    # Uniform bytes straight from the bit generator (8 per 64-bit draw, little-endian on
+    # every platform): ~4x cheaper than ``rng.bytes``, which draws and copies 32-bit words.
+    raw = rng.bit_generator.random_raw((img.size + 7) // 8).astype("<u8", copy=False)
+    z = raw.view(np.uint8)[: img.size].reshape(img.shape)
     sigma = np.sqrt(_LEVELS * gain + std * std).astype(np.float32)  # per input level
     out = np.empty_like(img)
     _noise_kernel(img.reshape(-1), z.reshape(-1), _NORMAL_LUT, sigma, out.reshape(-1))
