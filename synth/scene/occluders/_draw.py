@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from synth.scene.compose import fast_blur, nonzero_roi
@@ -19,9 +20,19 @@ def roundness(cover: np.ndarray, radius_px: float, dark: float = 0.7) -> np.ndar
     if roi is None:
         return out
     b = fast_blur(np.ascontiguousarray(cover[roi]), sigma)
-    t = np.clip(b * np.float32(2.0) - np.float32(1.0), 0.0, 1.0)
-    out[roi] = np.float32(dark) + np.float32(1.0 - dark) * np.sqrt(t)
+    _roundness_kernel(b, np.float32(dark), np.float32(1.0 - dark), out[roi])
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _roundness_kernel(b, dark, light, out):  # pragma: no cover - numba
+    """out = dark + light sqrt(clip(2 b - 1, 0, 1)), float32, light = 1 - dark (one pass, no
+    temporaries: the numpy expression took 0.1-0.4 ms on a 230 px box)."""
+    one, zero, two = numba.float32(1.0), numba.float32(0.0), numba.float32(2.0)
+    for i in range(b.shape[0]):
+        for j in range(b.shape[1]):
+            t = min(max(b[i, j] * two - one, zero), one)
+            out[i, j] = dark + light * np.sqrt(t)
 
 
 def light_ramp(hw: tuple[int, int], origin: np.ndarray, direction: np.ndarray, length_px: float,
@@ -31,7 +42,18 @@ def light_ramp(hw: tuple[int, int], origin: np.ndarray, direction: np.ndarray, l
     d = np.asarray(direction, np.float64) / max(1e-9, float(np.hypot(*direction))) / max(length_px, 1e-6)
     x = (np.arange(w, dtype=np.float32) - np.float32(origin[0])) * np.float32(d[0])
     y = (np.arange(h, dtype=np.float32) - np.float32(origin[1])) * np.float32(d[1])
-    return np.float32(1.0) + np.float32(strength) * np.clip(y[:, None] + x[None, :], -1.0, 1.0)
+    out = np.empty((h, w), np.float32)
+    _ramp_kernel(y, x, np.float32(strength), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _ramp_kernel(y, x, strength, out):  # pragma: no cover - numba
+    """out[i, j] = 1 + strength * clip(y[i] + x[j], -1, 1), float32 (one pass)."""
+    one = numba.float32(1.0)
+    for i in range(y.shape[0]):
+        for j in range(x.shape[0]):
+            out[i, j] = one + strength * min(max(y[i] + x[j], -one), one)
 
 
 def band(hw: tuple[int, int], origin: np.ndarray, normal: np.ndarray, half_width_px: float) -> np.ndarray:
