@@ -52,7 +52,7 @@ class RasterOutput:
         return self.tri_id >= 0
 
 
-#: relative rounding pad of the per-row spans in ``_raster_kernel`` (px per px of magnitude):
+#: relative rounding pad of the per-row spans (``_row_span``; px per px of magnitude):
 #: far above float64 rounding, far below a pixel.
 _SPAN_PAD = 1e-9
 
@@ -162,25 +162,9 @@ def _row_span(r0, r1, a0y, a1y, x1, x2, ia0, ia1, g, ig, xmin, xmax):  # pragma:
     triangle cannot cover. The clamps keep a NaN bound (degenerate edge) inside the box.
     """
     lo, hi = float(xmin), float(xmax)
-    if a0y != 0.0:
-        t = r0 * ia0
-        b = x1 + t
-        pad = _SPAN_PAD * (1.0 + abs(x1) + abs(t))
-        if a0y > 0.0:
-            hi = min(hi, b + pad)
-        else:
-            lo = max(lo, b - pad)
-    elif r0 < 0.0:
-        return 1, 0
-    if a1y != 0.0:
-        t = r1 * ia1
-        b = x2 + t
-        pad = _SPAN_PAD * (1.0 + abs(x2) + abs(t))
-        if a1y > 0.0:
-            hi = min(hi, b + pad)
-        else:
-            lo = max(lo, b - pad)
-    elif r1 < 0.0:
+    lo, hi, ok0 = _edge_bound(lo, hi, r0, a0y, x1, ia0)
+    lo, hi, ok1 = _edge_bound(lo, hi, r1, a1y, x2, ia1)
+    if not (ok0 and ok1):
         return 1, 0
     c0, c1 = a0y * x1, a1y * x2
     c = r0 + r1 - 1.0 + c0 + c1
@@ -192,6 +176,20 @@ def _row_span(r0, r1, a0y, a1y, x1, x2, ia0, ia1, g, ig, xmin, xmax):  # pragma:
     elif c > pad:
         return 1, 0
     return max(int(np.ceil(lo)), xmin), min(int(np.floor(hi)), xmax)
+
+
+@numba.njit(cache=True, inline="always")
+def _edge_bound(lo, hi, r, ay, xk, iay):  # pragma: no cover - numba
+    """Narrow [lo, hi] to where e = r - ay (x - xk) >= 0 (padded, see ``_row_span``); the
+    flag is False when the row is entirely outside (a horizontal edge with r < 0)."""
+    if ay == 0.0:
+        return lo, hi, r >= 0.0
+    t = r * iay
+    b = xk + t
+    pad = _SPAN_PAD * (1.0 + abs(xk) + abs(t))
+    if ay > 0.0:
+        return lo, min(hi, b + pad), True
+    return max(lo, b - pad), hi, True
 
 
 def rasterize(verts_scr: np.ndarray, triangles: np.ndarray, height: int, width: int, cull_backfaces: bool = False) -> RasterOutput:
