@@ -5,6 +5,7 @@ encoding and the HDF5 write (``synth.generate.generate``). Run by hand:
 
     python benchmarks/generate_speed.py                       # built-in head
     python benchmarks/generate_speed.py --ict ../shared/ict-facekit/FaceXModel.tar.xz
+    python benchmarks/generate_speed.py --ict ../shared/ict-facekit/FaceXModel.tar.xz --models ict --repeat 3
 
 Prints one line per (model, size, occluders, workers) with images/s, images/s per worker,
 the peak resident memory of a worker process, the triangles rendered (the level of
@@ -24,6 +25,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import tarfile
 import tempfile
 import time
@@ -93,22 +95,34 @@ def main() -> None:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="config override for every run, e.g. render.triangles_per_px=0 (full mesh)")
+    p.add_argument("--models", nargs="+", choices=["default", "ict"], default=["default", "ict"],
+                   help="which models to run (ict needs --ict)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs per row; the row shows the fastest (on a shared VM the slower runs are "
+                        "the machine, see the CPU columns) and the median img/s")
     args = p.parse_args()
+    if "ict" in args.models and not args.ict:
+        args.models = [m for m in args.models if m != "ict"]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        models = {"default": "default"}
-        if args.ict:
+        models = {}
+        if "default" in args.models:
+            models["default"] = "default"
+        if "ict" in args.models:
             models["ict"] = str(_ict_model(args.ict, work))
         print(f"{'model':8} {'px':>4} {'occl':>5} {'workers':>7} {'img/s':>8} {'img/s/worker':>13} {'peak RSS MB':>12} "
-              f"{'triangles':>9} {'worker CPU ms/img':>17} {'parent CPU ms/img':>17}")
+              f"{'triangles':>9} {'worker CPU ms/img':>17} {'parent CPU ms/img':>17}"
+              + (f" {'median img/s':>12}" if args.repeat > 1 else ""))
         for name, model in models.items():
             for size in args.sizes:
                 for occ in (False, True):
                     for w in args.workers:
-                        rate, rss, tris, wcpu, pcpu = _run(model, size, occ, w, args.n, work, args.set)
+                        runs = [_run(model, size, occ, w, args.n, work, args.set) for _ in range(max(1, args.repeat))]
+                        rate, rss, tris, wcpu, pcpu = max(runs)
+                        median = f" {statistics.median(r[0] for r in runs):12.1f}" if args.repeat > 1 else ""
                         print(f"{name:8} {size:4d} {str(occ):>5} {w:7d} {rate:8.1f} {rate / w:13.1f} {rss:12.0f} "
-                              f"{tris:9d} {wcpu:17.2f} {pcpu:17.2f}", flush=True)
+                              f"{tris:9d} {wcpu:17.2f} {pcpu:17.2f}{median}", flush=True)
 
 
 if __name__ == "__main__":
