@@ -213,8 +213,10 @@ def _render_edges(verts_cam, triangles, vertex_color, camera: Camera, s: int, cu
     alpha = (raster.tri_id >= 0).astype(np.float32)
     if s > 1:
         edges = edge_pixels(raster, rgb, EDGE_DEPTH_JUMP, EDGE_COLOR_JUMP)
-        # only the triangles the 1x pass did not cull (culling is resolution-independent)
-        refine_edges(_supersampled_screen(scr, s), np.asarray(triangles)[drawn], vertex_color, edges, s, rgb, alpha, cull)
+        # only the triangles the 1x pass did not cull (culling is resolution-independent);
+        # np.compress: ~35 us for 13k triangles, boolean indexing ~250 us
+        refine_edges(_supersampled_screen(scr, s), np.compress(drawn, np.asarray(triangles), axis=0), vertex_color,
+                     edges, s, rgb, alpha, cull)
     return Render(rgb=rgb, alpha=alpha, raster=raster, camera_hi=camera, factor=1, verts_scr=scr)
 
 
