@@ -98,8 +98,8 @@ def main() -> None:
     p.add_argument("--models", nargs="+", choices=["default", "ict"], default=["default", "ict"],
                    help="which models to run (ict needs --ict)")
     p.add_argument("--repeat", type=int, default=1,
-                   help="runs per row; the row shows the fastest (on a shared VM the slower runs are "
-                        "the machine, see the CPU columns) and the median img/s")
+                   help="runs per row, in round robin over the rows; the row shows the fastest (on a "
+                        "shared VM the slower runs are the machine, see the CPU columns) and the median img/s")
     args = p.parse_args()
     if "ict" in args.models and not args.ict:
         args.models = [m for m in args.models if m != "ict"]
@@ -114,15 +114,20 @@ def main() -> None:
         print(f"{'model':8} {'px':>4} {'occl':>5} {'workers':>7} {'img/s':>8} {'img/s/worker':>13} {'peak RSS MB':>12} "
               f"{'triangles':>9} {'worker CPU ms/img':>17} {'parent CPU ms/img':>17}"
               + (f" {'median img/s':>12}" if args.repeat > 1 else ""))
-        for name, model in models.items():
-            for size in args.sizes:
-                for occ in (False, True):
-                    for w in args.workers:
-                        runs = [_run(model, size, occ, w, args.n, work, args.set) for _ in range(max(1, args.repeat))]
-                        rate, rss, tris, wcpu, pcpu = max(runs)
-                        median = f" {statistics.median(r[0] for r in runs):12.1f}" if args.repeat > 1 else ""
-                        print(f"{name:8} {size:4d} {str(occ):>5} {w:7d} {rate:8.1f} {rate / w:13.1f} {rss:12.0f} "
-                              f"{tris:9d} {wcpu:17.2f} {pcpu:17.2f}{median}", flush=True)
+        rows = [(name, size, occ, w) for name in models for size in args.sizes for occ in (False, True)
+                for w in args.workers]
+        runs: dict[tuple, list] = {row: [] for row in rows}
+        for k in range(max(1, args.repeat)):
+            # Round robin: each row's repeats fall in different minutes (this VM's speed drifts).
+            for row in rows:
+                name, size, occ, w = row
+                runs[row].append(_run(models[name], size, occ, w, args.n, work, args.set))
+                if k == max(1, args.repeat) - 1:
+                    rate, _, tris, wcpu, pcpu = max(runs[row])
+                    rss = runs[row][0][1]  # peak RSS only grows in a process: the first pass's is this row's
+                    median = f" {statistics.median(r[0] for r in runs[row]):12.1f}" if args.repeat > 1 else ""
+                    print(f"{name:8} {size:4d} {str(occ):>5} {w:7d} {rate:8.1f} {rate / w:13.1f} {rss:12.0f} "
+                          f"{tris:9d} {wcpu:17.2f} {pcpu:17.2f}{median}", flush=True)
 
 
 if __name__ == "__main__":
