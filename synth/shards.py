@@ -6,7 +6,9 @@ Guarantees
 ----------
 - Sample i is ``make_sample(i)``; its randomness must come from ``synth.seeding.sample_rng``.
 - Workers compute samples (ordered like ``Pool.imap``, with a bounded number of chunks in
-  flight), the main process writes them in index order, so a shard's bytes are the same for any ``workers`` and any ``shard=(i, K)`` split.
+  flight) and send each chunk packed, one array per field (``Chunk``); the main process
+  writes them in index order, so a shard's bytes are the same for any ``workers`` and any
+  ``shard=(i, K)`` split.
 - A shard is written as ``.shard-*.h5.partial`` and renamed when complete (root attribute
   ``complete`` written last, file closed and fsynced first). SIGKILL, SIGTERM or Ctrl-C
   leaves at most a ``.partial`` file; ``resume=True`` deletes it and rewrites the shard.
@@ -212,8 +214,45 @@ def _init_worker(task: _SampleTask, parent_pid: int) -> None:
     _WORKER_TASK = task
 
 
-def _run_chunk(indices: list[int]) -> list[tuple[int, dict[str, np.ndarray]]]:
-    return [_WORKER_TASK(i) for i in indices]  # type: ignore[misc]
+#: A run of consecutive samples, one entry per field: (indices (n,) int64, {name: rows}).
+#: ``rows`` is one (n, ...) array where every sample's array has the same shape and dtype,
+#: else a list of n arrays (encoded images). One array per field instead of one per sample
+#: and field: ~16x fewer objects to pickle in the worker, unpickle and buffer in the writer.
+Chunk = tuple[np.ndarray, dict[str, Any]]
+
+
+def _pack(results: list[tuple[int, dict[str, np.ndarray]]]) -> Chunk:
+    indices = np.array([i for i, _ in results], dtype=np.int64)
+    fields: dict[str, Any] = {}
+    for name in results[0][1]:
+        values = [sample[name] for _, sample in results]
+        first = values[0]
+        same = isinstance(first, np.ndarray) and first.dtype != object and all(
+            isinstance(v, np.ndarray) and v.shape == first.shape and v.dtype == first.dtype for v in values)
+        fields[name] = np.stack(values) if same else values
+    return indices, fields
+
+
+def _run_chunk(indices: list[int]) -> Chunk:
+    return _pack([_WORKER_TASK(i) for i in indices])  # type: ignore[misc]
+
+
+class _Rows:
+    """Takes rows, in index order, from a stream of ``Chunk`` s (a shard may end inside one)."""
+
+    def __init__(self, chunks: Iterator[Chunk]):
+        self._chunks = chunks
+        self._chunk: Chunk | None = None
+        self._pos = 0
+
+    def take(self, n: int) -> Chunk:
+        """The next 1 .. n rows (fewer where the current chunk ends)."""
+        if self._chunk is None or self._pos == len(self._chunk[0]):
+            self._chunk, self._pos = next(self._chunks), 0
+        indices, fields = self._chunk
+        a, b = self._pos, min(self._pos + n, len(indices))
+        self._pos = b
+        return indices[a:b], {name: rows[a:b] for name, rows in fields.items()}
 
 
 def _chunks(indices: Iterable[int], size: int, align: int = 1) -> Iterator[list[int]]:
@@ -229,7 +268,7 @@ def _chunks(indices: Iterable[int], size: int, align: int = 1) -> Iterator[list[
         yield chunk
 
 
-def _ordered(pool: Any, chunks: Iterator[list[int]], max_pending: int) -> Iterator:
+def _ordered(pool: Any, chunks: Iterator[list[int]], max_pending: int) -> Iterator[Chunk]:
     """Like ``pool.imap`` over ``chunks`` (ordered), but with at most ``max_pending`` chunks in
     flight, so fast workers cannot pile up results in memory while the writer catches up."""
     pending = collections.deque(pool.apply_async(_run_chunk, (c,)) for c in itertools.islice(chunks, max_pending))
@@ -238,16 +277,17 @@ def _ordered(pool: Any, chunks: Iterator[list[int]], max_pending: int) -> Iterat
         nxt = next(chunks, None)
         if nxt is not None:
             pending.append(pool.apply_async(_run_chunk, (nxt,)))
-        yield from done
+        yield done
 
 
 @contextlib.contextmanager
-def _sample_stream(task: _SampleTask, indices: Iterable[int], count: int, workers: int, align: int = 1) -> Iterator[Iterator]:
-    """Yields an iterator of ``(i, encoded sample)`` in ``indices`` order (``count`` of them)."""
+def _sample_stream(task: _SampleTask, indices: Iterable[int], count: int, workers: int, align: int = 1) -> Iterator[_Rows]:
+    """Yields the encoded samples of ``indices`` (``count`` of them), in order, as ``_Rows``."""
     workers = min(workers, max(1, count))
+    chunksize = align if align > 1 else max(1, min(8, count // (4 * workers)))
     if workers == 1:
         with single_threaded():
-            yield map(task, indices)
+            yield _Rows(_pack([task(i) for i in c]) for c in _chunks(indices, chunksize, align))
         return
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     if method != "fork":
@@ -260,8 +300,7 @@ def _sample_stream(task: _SampleTask, indices: Iterable[int], count: int, worker
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(task, os.getpid()))
     ok = False
     try:
-        chunksize = align if align > 1 else max(1, min(8, count // (4 * workers)))
-        yield _ordered(pool, _chunks(indices, chunksize, align), max_pending=4 * workers)
+        yield _Rows(_ordered(pool, _chunks(indices, chunksize, align), max_pending=4 * workers))
         ok = True
     finally:
         if ok:
@@ -302,11 +341,20 @@ class _BlockWriter:
         self.start = 0
         self.count = 0
 
-    def put(self, value: Any) -> None:
-        self.buf[self.count] = value
-        self.count += 1
-        if self.count == len(self.buf):
-            self.flush()
+    def put_rows(self, rows: Any) -> None:
+        """Append rows: an (n, ...) array, or a list of n values (object buffers)."""
+        done, n = 0, len(rows)
+        while done < n:
+            take = min(n - done, len(self.buf) - self.count)
+            if self.buf.dtype == object:  # element by element: numpy would broadcast a list of arrays
+                for k in range(take):
+                    self.buf[self.count + k] = rows[done + k]
+            else:
+                self.buf[self.count:self.count + take] = rows[done:done + take]
+            self.count += take
+            done += take
+            if self.count == len(self.buf):
+                self.flush()
 
     def flush(self) -> None:
         if not self.count:
@@ -324,7 +372,7 @@ class _BlockWriter:
 
 
 def _write_one_shard(out_dir: Path, j: int, rows: range, schema: DatasetSchema, attrs: dict[str, Any],
-                     samples: Iterator, bar: Any) -> Path:
+                     samples: _Rows, bar: Any) -> Path:
     """Write shard j from the next ``len(rows)`` samples: temp name, ``complete`` last, fsync, rename."""
     import h5py
 
@@ -338,15 +386,17 @@ def _write_one_shard(out_dir: Path, j: int, rows: range, schema: DatasetSchema, 
         dsets = schema.create_datasets(f, len(rows))
         writers = {name: _BlockWriter(ds, schema.block_rows(field, len(rows)), schema.precompressed(field))
                    for (name, ds), field in zip(dsets.items(), schema.all_fields)}
-        for i in rows:
-            got, sample = next(samples)
-            if got != i:  # results are ordered; this guards the bookkeeping above
-                raise RuntimeError(f"sample stream out of order: expected {i}, got {got}")
-            for name, value in sample.items():
-                writers[name].put(value)
-            writers["index"].put(np.int64(i))
-            writers["seed"].put(seed)
-            bar.update(1)
+        pos = rows.start
+        while pos < rows.stop:
+            got, block = samples.take(rows.stop - pos)
+            if not np.array_equal(got, np.arange(pos, pos + len(got))):  # guards the bookkeeping above
+                raise RuntimeError(f"sample stream out of order: expected {pos}.., got {got.tolist()}")
+            for name, values in block.items():
+                writers[name].put_rows(values)
+            writers["index"].put_rows(got)
+            writers["seed"].put_rows(np.full(len(got), seed))
+            bar.update(len(got))
+            pos += len(got)
         for w in writers.values():
             w.flush()
         write_attrs(f, {"complete": True})

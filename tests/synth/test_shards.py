@@ -118,6 +118,24 @@ def test_worker_chunks_are_cut_at_multiples_of_the_alignment():
     assert list(_chunks([1, 2, 9, 10], 8, align=8)) == [[1, 2], [9, 10]]  # a gap (job split) too
 
 
+def test_packed_chunks_give_back_every_row_in_order_whatever_the_cuts():
+    from synth.shards import _pack, _Rows
+
+    samples = [(i, ToySample()(i)) for i in range(10)]
+    samples[3][1]["image"] = samples[3][1]["image"][:5]  # rows of another shape stay a list
+    chunks = [_pack(samples[a:b]) for a, b in ((0, 3), (3, 8), (8, 10))]
+    assert isinstance(chunks[0][1]["visible"], np.ndarray) and chunks[0][1]["visible"].shape == (3, 68)
+    assert isinstance(chunks[1][1]["image"], list)
+    rows, got = _Rows(iter(chunks)), []
+    for n in (2, 4, 1, 9, 9):  # cuts inside and across chunks; a take stops where its chunk ends
+        indices, block = rows.take(n)
+        assert 1 <= len(indices) <= n
+        got += [(int(i), {k: v[r] for k, v in block.items()}) for r, i in enumerate(indices)]
+    assert [i for i, _ in got] == list(range(10))
+    for (i, mine), (_, theirs) in zip(got, samples):
+        assert all(np.array_equal(mine[k], theirs[k]) for k in theirs), i
+
+
 def test_job_array_split_is_byte_identical(ref, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert [p.name for p in write(a, shard=(0, 2))] == ["shard-00000-of-00003.h5", "shard-00002-of-00003.h5"]
