@@ -117,15 +117,16 @@ def main() -> None:
         rows = [(name, size, occ, w) for name in models for size in args.sizes for occ in (False, True)
                 for w in args.workers]
         runs: dict[tuple, list] = {row: [] for row in rows}
-        for k in range(max(1, args.repeat)):
+        repeats = max(1, args.repeat)
+        for k in range(repeats):
             # Round robin: each row's repeats fall in different minutes (this VM's speed drifts).
             for row in rows:
                 name, size, occ, w = row
                 runs[row].append(_run(models[name], size, occ, w, args.n, work, args.set))
-                if k == max(1, args.repeat) - 1:
+                if k == repeats - 1:
                     rate, _, tris, wcpu, pcpu = max(runs[row])
                     rss = runs[row][0][1]  # peak RSS only grows in a process: the first pass's is this row's
-                    median = f" {statistics.median(r[0] for r in runs[row]):12.1f}" if args.repeat > 1 else ""
+                    median = f" {statistics.median(r[0] for r in runs[row]):12.1f}" if repeats > 1 else ""
                     print(f"{name:8} {size:4d} {str(occ):>5} {w:7d} {rate:8.1f} {rate / w:13.1f} {rss:12.0f} "
                           f"{tris:9d} {wcpu:17.2f} {pcpu:17.2f}{median}", flush=True)
 

@@ -233,8 +233,12 @@ def _pack(results: list[tuple[int, dict[str, np.ndarray]]]) -> Chunk:
     return indices, fields
 
 
+def _compute_chunk(task: _SampleTask, indices: list[int]) -> Chunk:
+    return _pack([task(i) for i in indices])
+
+
 def _run_chunk(indices: list[int]) -> Chunk:
-    return _pack([_WORKER_TASK(i) for i in indices])  # type: ignore[misc]
+    return _compute_chunk(_WORKER_TASK, indices)  # type: ignore[arg-type]
 
 
 class _Rows:
@@ -287,7 +291,7 @@ def _sample_stream(task: _SampleTask, indices: Iterable[int], count: int, worker
     chunksize = align if align > 1 else max(1, min(8, count // (4 * workers)))
     if workers == 1:
         with single_threaded():
-            yield _Rows(_pack([task(i) for i in c]) for c in _chunks(indices, chunksize, align))
+            yield _Rows(_compute_chunk(task, c) for c in _chunks(indices, chunksize, align))
         return
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     if method != "fork":
