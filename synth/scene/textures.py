@@ -79,14 +79,24 @@ def noise_canvas(rng: np.random.Generator, *, cells: int = 3, octaves: int = 4,
 
 
 def fractal_noise(rng: np.random.Generator, height: int, width: int, *, cells: int = 3,
-                  octaves: int = 4, persistence: float = 0.5) -> np.ndarray:
+                  octaves: int = 4, persistence: float = 0.5,
+                  box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """``noise_canvas`` resized bilinearly to (height, width) float32 in [0, 1].
 
     The canvas is stretched if the output is not square. Detail finer than the finest
     octave (about 1/96 of the output) is absent: this is a texture field, not pixel grain.
+    With ``box`` = (y0, y1, x0, x1) only those rows and columns of the (height, width) field
+    are made (the same field to within the interpolation's rounding, ~1e-3).
     """
-    return cv2.resize(noise_canvas(rng, cells=cells, octaves=octaves, persistence=persistence), (width, height),
-                      interpolation=cv2.INTER_LINEAR)
+    canvas = noise_canvas(rng, cells=cells, octaves=octaves, persistence=persistence)
+    if box is None:
+        return cv2.resize(canvas, (width, height), interpolation=cv2.INTER_LINEAR)
+    y0, y1, x0, x1 = box
+    # cv2.resize's pixel-centre map, src = (dst + 0.5) * scale - 0.5, shifted to the box.
+    sy, sx = canvas.shape[0] / height, canvas.shape[1] / width
+    m = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]])
+    return cv2.warpAffine(canvas, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def palette_lut(rng: np.random.Generator, n_stops: int, sat: tuple[float, float] = (0.0, 0.9),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from synth.errors import UserError
-from synth.scene.compose import over
+from synth.scene.compose import Window, over
 from synth.landmarks import NUM_LANDMARKS, group_indices
 from synth.scene.occluders import (OCCLUDER_KINDS, Occluder, OccluderConfig, RGBAFolder, apply_occluders,
                                    occluded_landmarks, sample_occluders)
@@ -86,18 +86,40 @@ def test_each_kind_layer_contract_and_determinism(kind, rgba_dir):
         b = sample_occluders(np.random.default_rng(seed), hw, lmk, bbox, only(kind), rgba_index=folder)
         assert [o.kind for o in a] == [kind]
         oc = a[0]
-        assert oc.rgb.shape == (*hw, 3) and oc.rgb.dtype == np.uint8
-        assert oc.alpha.shape == hw and oc.alpha.dtype == np.float32
+        by0, by1, bx0, bx1 = oc.box  # the layer's box lies in the image, its arrays fill it
+        assert 0 <= by0 < by1 <= hw[0] and 0 <= bx0 < bx1 <= hw[1]
+        assert oc.rgb.shape == (by1 - by0, bx1 - bx0, 3) and oc.rgb.dtype == np.uint8
+        assert oc.alpha.shape == (by1 - by0, bx1 - bx0) and oc.alpha.dtype == np.float32
         assert 0.0 <= oc.alpha.min() and oc.alpha.max() <= 1.0
+        assert oc.box == b[0].box
         assert oc.rgb.tobytes() == b[0].rgb.tobytes() and oc.alpha.tobytes() == b[0].alpha.tobytes()
+        rgb, alpha = oc.full(hw)
+        assert rgb.shape == (*hw, 3) and alpha.shape == hw
         x0, y0, x1, y1 = np.round(bbox).astype(int)
-        on_face = oc.alpha[max(0, y0):y1 + 1, max(0, x0):x1 + 1]
+        on_face = alpha[max(0, y0):y1 + 1, max(0, x0):x1 + 1]
         assert (on_face > 0.3).mean() > 0.01, f"{kind} does not cover the face"
-        if oc.roi is not None:  # nothing outside the declared box
-            ry0, ry1, rx0, rx1 = oc.roi
-            outside = oc.alpha.copy()
-            outside[ry0:ry1, rx0:rx1] = 0
-            assert outside.max() == 0.0
+
+
+@pytest.mark.parametrize("kind", OCCLUDER_KINDS)
+def test_a_layer_drawn_in_its_window_is_the_layer_drawn_over_the_whole_image(kind, rgba_dir, monkeypatch):
+    """Windows are only a saving: the same draws over the full frame give the same layer
+    (up to the wide blurs' resampling grid, which moves with the window's origin)."""
+    hw = (160, 144)
+    folder = RGBAFolder(rgba_dir)
+    cfg = only(kind, p_defocus=0.5)
+    faces = [synthetic_face(np.random.default_rng(seed), hw) for seed in range(6)]
+    windowed = [sample_occluders(np.random.default_rng(s), hw, f[0], f[1], cfg, rgba_index=folder)[0].full(hw)
+                for s, f in enumerate(faces)]
+    asked = []
+    monkeypatch.setattr(Window, "around", classmethod(lambda cls, hw_, *a, **k: asked.append(hw_) or cls.full(hw_)))
+    for s, (lmk, bbox, _) in enumerate(faces):
+        oc = sample_occluders(np.random.default_rng(s), hw, lmk, bbox, cfg, rgba_index=folder)[0]
+        assert asked, "the drawer chose no window"
+        (rgb_w, a_w), (rgb_f, a_f) = windowed[s], oc.full(hw)
+        assert np.abs(a_w - a_f).max() < 0.01, f"{kind}, face {s}: opacity differs"
+        premul_w, premul_f = rgb_w * a_w[..., None], rgb_f * a_f[..., None]
+        assert np.abs(premul_w - premul_f).max() < 2.0, f"{kind}, face {s}: colour differs"
+        assert np.abs(premul_w - premul_f).mean() < 0.01
 
 
 def test_layers_come_back_to_front_and_glasses_yield_to_sunglasses():
@@ -116,7 +138,7 @@ def test_apply_occluders_is_source_over_and_coverage_is_the_union():
     a2 = np.zeros(hw, np.float32)
     a2[:, 2:] = 1.0
     l1 = Occluder("object", np.full((*hw, 3), 200, np.uint8), a1)
-    l2 = Occluder("hand", np.full((*hw, 3), 0, np.uint8), a2, roi=(0, 4, 2, 5))
+    l2 = Occluder("hand", np.full((4, 3, 3), 0, np.uint8), a2[:, 2:].copy(), box=(0, 4, 2, 5))
     out, cov = apply_occluders(image, [l1, l2])
     assert out.dtype == np.uint8 and cov.dtype == np.float32
     np.testing.assert_array_equal(out[:, :2], 150)  # 100 + 0.5 * (200 - 100)
@@ -124,6 +146,11 @@ def test_apply_occluders_is_source_over_and_coverage_is_the_union():
     np.testing.assert_allclose(cov, 1 - (1 - a1) * (1 - a2))
     same, none = apply_occluders(image, [])
     assert np.array_equal(same, image) and same is not image and none.max() == 0
+    off_image = Occluder("cap", np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.float32), box=(2, 2, 3, 3))
+    same, none = apply_occluders(image, [off_image])
+    assert np.array_equal(same, image) and none.max() == 0
+    with pytest.raises(ValueError, match="hand.*not inside"):
+        apply_occluders(image, [Occluder("hand", l2.rgb, l2.alpha, box=(1, 5, 2, 5))])
 
 
 def test_over_blends_straight_colour_by_alpha():
@@ -247,3 +274,18 @@ def test_speed_sanity_printed():
                 sample_occluders(rng, (s, s), lmk, bbox, only(kind))
             print(f"{kind} {s}px: {(time.perf_counter() - t) / 5 * 1e3:.2f} ms", end="; ")
         print()
+
+
+def test_roundness_darkens_a_shape_evenly_toward_its_edge_wherever_its_window_lies():
+    from synth.scene.occluders._draw import roundness
+
+    hw = (64, 64)
+    yy, xx = np.mgrid[0:64, 0:64]
+    disc = (np.hypot(yy - 31.5, xx - 31.5) <= 14.0).astype(np.float32)  # symmetric under flips
+    full = roundness(Window.full(hw), disc, 12.0, dark=0.6)
+    inside = disc > 0
+    assert full[32, 32] > 0.9 and full[inside].min() < 0.75  # bright deep inside, dark at the rim
+    np.testing.assert_allclose(full, full[::-1, ::-1], atol=1e-3)  # the same fall-off on every side
+    win = Window(hw, 16, 50, 18, 47)  # tighter than the blur's reach on every side
+    np.testing.assert_allclose(roundness(win, disc[16:50, 18:47], 12.0, dark=0.6)[disc[16:50, 18:47] > 0],
+                               full[16:50, 18:47][disc[16:50, 18:47] > 0], atol=1e-3)

@@ -5,8 +5,10 @@ or cloth face mask), ``glasses`` (clear lenses: the eyes stay visible), ``sungla
 lenses: the eyes count as occluded), ``hair`` (fringe or loose strands), ``cap``, ``object``
 (phone, cup, ball, textured polygon), ``hand``, ``rgba`` (user RGBA images from a folder).
 
-Each drawer returns a full-frame layer; ``apply_occluders`` puts them over the image and
-returns the union coverage, from which ``occluded_landmarks`` marks the hidden landmarks.
+Each drawer paints a layer in a window sized to its geometry (``synth.scene.compose.Window``)
+and returns it as colour and opacity inside a box of the image; ``apply_occluders`` puts
+the layers over the image and returns the union coverage (full frame), from which
+``occluded_landmarks`` marks the hidden landmarks.
 
 Symbols: H, W image size; K = 68 landmarks. Points are pixels with the origin at the centre
 of the top-left pixel. Images uint8 RGB, alpha float32 in [0, 1].
@@ -24,7 +26,7 @@ import numpy as np
 
 from synth.landmarks import NUM_LANDMARKS
 from synth.scene._config_checks import check_fields, check_folder_field, check_probability, check_range
-from synth.scene.compose import PremulCanvas, over_roi
+from synth.scene.compose import PremulCanvas, over_box
 from synth.scene.image_folder import ImageFolder, cached_folder
 from synth.scene.occluders import cap, face_mask, glasses, hair, hand, objects, rgba
 from synth.scene.occluders._face import FaceFrame
@@ -37,19 +39,37 @@ RGBAFolder = rgba.RGBAFolder
 
 @dataclass(eq=False)
 class Occluder:
-    """One occluder layer over the whole image.
+    """One occluder layer: colour and opacity inside a box of the image, nothing outside it.
 
     Attributes:
         kind: one of ``OCCLUDER_KINDS``.
-        rgb: (H, W, 3) uint8 RGB colour (straight alpha; meaningless where alpha is 0).
-        alpha: (H, W) float32 opacity in [0, 1].
-        roi: optional (y0, y1, x0, x1) box outside which alpha is 0 (speeds up compositing).
+        rgb: (h, w, 3) uint8 RGB colour (straight alpha; meaningless where alpha is 0).
+        alpha: (h, w) float32 opacity in [0, 1].
+        box: (y0, y1, x0, x1), where the arrays lie in the image (h = y1 - y0, w = x1 - x0;
+            may be empty); None: they cover the whole image.
     """
 
     kind: str
     rgb: np.ndarray
     alpha: np.ndarray
-    roi: tuple[int, int, int, int] | None = None
+    box: tuple[int, int, int, int] | None = None
+
+    def full(self, hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The layer over the whole (H, W) image: (rgb (H, W, 3) uint8, alpha (H, W) float32)."""
+        y0, y1, x0, x1 = self._box(hw)
+        rgb, alpha = np.zeros((*hw, 3), np.uint8), np.zeros(hw, np.float32)
+        rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1] = self.rgb, self.alpha
+        return rgb, alpha
+
+    def _box(self, hw: tuple[int, int]) -> tuple[int, int, int, int]:
+        """``box`` (the whole image for None), checked against the arrays and the image."""
+        y0, y1, x0, x1 = (0, hw[0], 0, hw[1]) if self.box is None else (int(v) for v in self.box)
+        if not (0 <= y0 <= y1 <= hw[0] and 0 <= x0 <= x1 <= hw[1]):
+            raise ValueError(f"occluder {self.kind!r}: box {self.box} is not inside the {hw} image")
+        if self.alpha.shape != (y1 - y0, x1 - x0) or self.rgb.shape != (y1 - y0, x1 - x0, 3):
+            raise ValueError(f"occluder {self.kind!r}: expected rgb {(y1 - y0, x1 - x0, 3)} and alpha "
+                             f"{(y1 - y0, x1 - x0)} for box {(y0, y1, x0, x1)}, got {self.rgb.shape} and {self.alpha.shape}")
+        return y0, y1, x0, x1
 
 
 @dataclass(frozen=True)
@@ -103,7 +123,7 @@ class OccluderConfig:
 
 Drawer = Callable[[np.random.Generator, FaceFrame, tuple[int, int]], PremulCanvas]
 
-#: Procedural kinds: kind -> ``f(rng, face, (H, W)) -> PremulCanvas``.
+#: Procedural kinds: kind -> ``f(rng, face, (H, W)) -> PremulCanvas`` (in a window of its choice).
 _DRAWERS: dict[str, Drawer] = {
     "mask": face_mask.draw,
     "glasses": glasses.draw_clear,
@@ -133,7 +153,7 @@ def sample_occluders(rng: np.random.Generator, image_hw: tuple[int, int], lmk2d_
             ``cfg.rgba_folder`` is set, that folder is listed once per process and reused.
 
     Returns:
-        list of ``Occluder`` with (H, W, 3) uint8 rgb and (H, W) float32 alpha.
+        list of ``Occluder``, one per kind drawn (its box may be empty: drawn off the image).
     """
     hw = (int(image_hw[0]), int(image_hw[1]))
     if hw[0] < 1 or hw[1] < 1:
@@ -157,8 +177,7 @@ def sample_occluders(rng: np.random.Generator, image_hw: tuple[int, int], lmk2d_
             canvas = _DRAWERS[kind](rng, face, hw)
         if kind in _NEAR_CAMERA and rng.random() < cfg.p_defocus:
             canvas.blur(rng.uniform(*cfg.defocus_sigma_px))
-        rgb, alpha = canvas.straight()
-        out.append(Occluder(kind, rgb, alpha, canvas.roi))
+        out.append(Occluder(kind, *canvas.straight()))
     return out
 
 
@@ -167,7 +186,7 @@ def apply_occluders(image: np.ndarray, occluders: list[Occluder]) -> tuple[np.nd
 
     Args:
         image: (H, W, 3) uint8 RGB.
-        occluders: layers of the same (H, W).
+        occluders: layers inside boxes of that image.
 
     Returns:
         image_out: (H, W, 3) uint8 RGB.
@@ -178,17 +197,20 @@ def apply_occluders(image: np.ndarray, occluders: list[Occluder]) -> tuple[np.nd
         raise ValueError(f"image: expected (H, W, 3) uint8, got {image.shape} {image.dtype}")
     hw = image.shape[:2]
     coverage = np.zeros(hw, np.float32)
-    if not occluders:
-        return image.copy(), coverage
-    out = image.astype(np.float32)
-    for oc in occluders:
-        if oc.alpha.shape != hw or oc.rgb.shape != (*hw, 3):
-            raise ValueError(f"occluder {oc.kind!r}: expected rgb {(*hw, 3)} and alpha {hw}, "
-                             f"got {oc.rgb.shape} and {oc.alpha.shape}")
-        y0, y1, x0, x1 = oc.roi if oc.roi is not None else (0, hw[0], 0, hw[1])
-        over_roi(out, coverage, np.ascontiguousarray(oc.rgb, np.uint8), np.ascontiguousarray(oc.alpha, np.float32),
-                 y0, y1, x0, x1)
-    return cv2.convertScaleAbs(out), coverage
+    out = image.copy()
+    layers = [(oc, oc._box(hw)) for oc in occluders]
+    layers = [(oc, b) for oc, b in layers if b[0] < b[1] and b[2] < b[3]]
+    if not layers:
+        return out, coverage
+    # Blend in float32 inside the union of the boxes only; round once at the end.
+    uy0, uy1 = min(b[0] for _, b in layers), max(b[1] for _, b in layers)
+    ux0, ux1 = min(b[2] for _, b in layers), max(b[3] for _, b in layers)
+    acc = out[uy0:uy1, ux0:ux1].astype(np.float32)
+    for oc, (y0, _, x0, _) in layers:
+        over_box(acc, coverage[uy0:uy1, ux0:ux1], np.ascontiguousarray(oc.rgb, np.uint8),
+                 np.ascontiguousarray(oc.alpha, np.float32), y0 - uy0, x0 - ux0)
+    out[uy0:uy1, ux0:ux1] = cv2.convertScaleAbs(acc)
+    return out, coverage
 
 
 def occluded_landmarks(lmk2d_px: np.ndarray, occluder_alpha: np.ndarray, threshold: float = 0.5) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scene.compose import PremulCanvas, line_mask, poly_mask
+from synth.scene.compose import PremulCanvas, Window, line_mask, poly_mask
 from synth.scene.occluders._draw import light_ramp, roundness
 from synth.scene.occluders._face import FaceFrame
 from synth.scene.occluders._geom import resample, through
@@ -34,17 +34,23 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
     push = rng.uniform(0.03, 0.09) + rng.uniform(0.02, 0.08) * np.sin(np.linspace(0, np.pi, len(lower)))
     lower = c + (lower - c) * (1.0 + push[:, None])
     outline = np.vstack([top, lower[::-1]])
-    cover = poly_mask(hw, [outline])
+    # Ear loops: from the top corners toward the jaw ends (the ears).
+    loops = [np.array([left_top, jaw[0] - 0.05 * H * face.down]), np.array([right_top, jaw[16] - 0.05 * H * face.down]),
+             np.array([lower[0], jaw[0] + 0.05 * H * face.down]), np.array([lower[-1], jaw[16] + 0.05 * H * face.down])]
+    loop_px = max(1.0, 0.012 * H)
+    win = Window.around(hw, [outline, *loops], loop_px)
+    cover = poly_mask(win, [outline])
     surgical = rng.random() < 0.6
     if surgical:
         colour = _SURGICAL_RGB[rng.integers(len(_SURGICAL_RGB))] * rng.uniform(0.92, 1.05)
     else:
         colour = any_colour(rng, (0.0, 0.8), (0.1, 0.9))
-    shade = roundness(cover, 0.25 * H, 0.72) * light_ramp(hw, c, face.right, face.width_px,
-                                                            rng.uniform(-0.15, 0.15))
+    shade = roundness(win, cover, 0.25 * H, 0.72) * light_ramp(win, c, face.right, face.width_px,
+                                                                 rng.uniform(-0.15, 0.15))
     if not surgical:  # woven texture
-        shade = shade * (np.float32(0.9) + np.float32(0.2) * fractal_noise(rng, *hw, cells=6, octaves=4))
-    canvas = PremulCanvas(hw)
+        weave = fractal_noise(rng, *hw, cells=6, octaves=4, box=win.box)
+        shade = shade * (np.float32(0.9) + np.float32(0.2) * weave)
+    canvas = PremulCanvas(win)
     canvas.paint(cover, np.clip(colour, 0, 255), shade)
     if surgical:  # pleats: lines between the top edge and the lower edge, dark with a highlight under
         n = 24
@@ -52,12 +58,8 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
         thick = max(1.0, 0.015 * H)
         for f in np.sort(rng.uniform(0.2, 0.75, int(rng.integers(2, 4)))):
             pleat = a + f * (b - a)
-            canvas.paint(line_mask(hw, [pleat], thick) * cover * np.float32(0.5), colour * 0.6)
-            canvas.paint(line_mask(hw, [pleat + 1.2 * thick * face.down], thick) * cover * np.float32(0.3),
+            canvas.paint(line_mask(win, [pleat], thick) * cover * np.float32(0.5), colour * 0.6)
+            canvas.paint(line_mask(win, [pleat + 1.2 * thick * face.down], thick) * cover * np.float32(0.3),
                          np.clip(colour * 1.15 + 20, 0, 255))
-    # Ear loops: from the top corners toward the jaw ends (the ears).
-    loop_rgb = np.clip(colour * 1.05 + 10, 0, 255)
-    loops = [np.array([left_top, jaw[0] - 0.05 * H * face.down]), np.array([right_top, jaw[16] - 0.05 * H * face.down]),
-             np.array([lower[0], jaw[0] + 0.05 * H * face.down]), np.array([lower[-1], jaw[16] + 0.05 * H * face.down])]
-    canvas.paint(line_mask(hw, loops, max(1.0, 0.012 * H)), loop_rgb)
+    canvas.paint(line_mask(win, loops, loop_px), np.clip(colour * 1.05 + 10, 0, 255))
     return canvas

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from synth.landmarks import group_indices
-from synth.scene.compose import PremulCanvas, line_mask, poly_mask
+from synth.scene.compose import PremulCanvas, Window, line_mask, poly_mask
 from synth.scene.occluders._draw import band, light_ramp
 from synth.scene.occluders._face import FaceFrame
 from synth.scene.occluders._geom import superellipse, through
@@ -76,13 +76,14 @@ def _glasses(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int], sun
         if (ear - hinge) @ (sign * face.right) > 0.5 * thick:
             temples.append(np.array([hinge, ear]))
 
-    canvas = PremulCanvas(hw)
-    lens_cover = poly_mask(hw, outlines)
+    win = Window.around(hw, [*outlines, *bridge, *temples], thick)
+    canvas = PremulCanvas(win)
+    lens_cover = poly_mask(win, outlines)
     tilt = face.down + rng.normal(0.0, 0.3) * face.right
     if sun:
         colour = _SUN_RGB[rng.integers(len(_SUN_RGB))] if rng.random() < 0.8 else any_colour(rng, (0.3, 1.0), (0.2, 0.6))
         alpha = rng.uniform(SUN_LENS_MIN_ALPHA, 0.95)
-        shade = light_ramp(hw, c_r, face.down, half_h, rng.uniform(0.0, 0.4))  # darker on top
+        shade = light_ramp(win, c_r, face.down, half_h, rng.uniform(0.0, 0.4))  # darker on top
         canvas.paint(lens_cover * np.float32(alpha), colour, shade)
         refl_alpha = rng.uniform(0.05, 0.3)
     else:
@@ -91,13 +92,13 @@ def _glasses(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int], sun
         canvas.paint(lens_cover * np.float32(alpha), colour)
         refl_alpha = rng.uniform(0.0, CLEAR_LENS_MAX_ALPHA - alpha) / (1.0 - alpha)
     # A soft reflection streak: a band across both lenses, slanted.
-    streak = band(hw, 0.5 * (c_r + c_l) + rng.normal(0.0, 0.5 * half_h, 2), tilt, rng.uniform(0.2, 0.5) * half_h)
+    streak = band(win, 0.5 * (c_r + c_l) + rng.normal(0.0, 0.5 * half_h, 2), tilt, rng.uniform(0.2, 0.5) * half_h)
     canvas.paint(lens_cover * np.float32(refl_alpha) * streak, (250.0, 250.0, 250.0))
     frame_rgb = _FRAME_RGB[rng.integers(len(_FRAME_RGB))] if rng.random() < 0.8 else any_colour(rng)
     if sun and rng.random() < 0.4:
         frame_rgb = _FRAME_RGB[0]
-    frame = line_mask(hw, outlines, thick, closed=True)
-    rest = line_mask(hw, [*bridge, *temples], thick)
+    frame = line_mask(win, outlines, thick, closed=True)
+    rest = line_mask(win, [*bridge, *temples], thick)
     canvas.paint(np.maximum(frame, rest), frame_rgb)
     return canvas
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scene.compose import PremulCanvas, line_mask, poly_mask
+from synth.scene.compose import PremulCanvas, Window, line_mask, poly_mask
 from synth.scene.occluders._draw import light_ramp, roundness
 from synth.scene.occluders._face import FaceFrame
 from synth.scene.occluders._geom import bezier
@@ -22,7 +22,6 @@ _SHADES = 4
 def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> PremulCanvas:
     H, W = face.height_px, max(face.width_px, 0.6 * face.height_px)
     colour = hair(rng)
-    canvas = PremulCanvas(hw)
     hairline = face.brow_mid - rng.uniform(0.35, 0.6) * H * face.down
     to_brows = float((face.brow_mid - hairline) @ face.down)
     thick = max(1.0, H * rng.uniform(0.006, 0.012))
@@ -39,11 +38,9 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
         dome = face.at(hairline, A * np.cos(t), B * np.sin(t))
         edge = face.at(hairline, np.linspace(A, -A, 12), 0.35 * reach * np.sin(np.linspace(0, np.pi, 12)))
         mass = np.vstack([dome, edge])
-        m_cover = poly_mask(hw, [mass])
-        canvas.paint(m_cover, colour * 0.8, roundness(m_cover, 0.2 * H, 0.6)
-                     * light_ramp(hw, hairline, face.down, B, -0.25))
         strands_per_lock = int(rng.integers(8, 16))
     else:  # loose locks from one side, crossing the forehead and eyes
+        mass = None
         n_locks = int(rng.integers(3, 9))
         side = 1.0 if rng.random() < 0.5 else -1.0
         root_u = side * rng.uniform(0.0, 0.5, n_locks) * W
@@ -68,9 +65,15 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
     c = r + (c - r) * length
     curves = bezier(r, c, tp, 14)  # (n, 14, 2)
     shade = rng.integers(_SHADES, size=n)
+    win = Window.around(hw, [curves] if mass is None else [curves, mass], thick)
+    canvas = PremulCanvas(win)
+    if mass is not None:
+        m_cover = poly_mask(win, [mass])
+        canvas.paint(m_cover, colour * 0.8, roundness(win, m_cover, 0.2 * H, 0.6)
+                     * light_ramp(win, hairline, face.down, B, -0.25))
     for g in range(_SHADES):
         sel = curves[shade == g]
         if len(sel):
             f = 0.65 + 0.6 * g / (_SHADES - 1)
-            canvas.paint(line_mask(hw, sel, thick), np.clip(colour * f, 0, 255))
+            canvas.paint(line_mask(win, sel, thick), np.clip(colour * f, 0, 255))
     return canvas

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.scene.compose import PremulCanvas, line_mask, poly_mask
+from synth.scene.compose import PremulCanvas, Window, line_mask, poly_mask
 from synth.scene.occluders._draw import light_ramp, roundness
 from synth.scene.occluders._face import FaceFrame
 from synth.scene.occluders._geom import capsule, perp, rot2
@@ -68,13 +68,15 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
     arm = img(np.array([(0.1, 0.42), (-arm_len, 0.5), (-arm_len, -0.5), (0.1, -0.42)]))
     palm = img(_PALM)
 
-    cover = poly_mask(hw, [arm, palm, thumb, *fingers])
+    sleeve_room = img(np.array([(0.1, 0.7), (-arm_len, 0.7), (-arm_len, -0.7), (0.1, -0.7)]))  # holds any sleeve
+    win = Window.around(hw, [sleeve_room, palm, thumb, *fingers])
+    cover = poly_mask(win, [arm, palm, thumb, *fingers])
     colour = skin(rng)
-    shade = roundness(cover, 0.2 * palm_w) * light_ramp(hw, wrist, n, palm_w, rng.uniform(-0.12, 0.12))
-    canvas = PremulCanvas(hw)
+    shade = roundness(win, cover, 0.2 * palm_w) * light_ramp(win, wrist, n, palm_w, rng.uniform(-0.12, 0.12))
+    canvas = PremulCanvas(win)
     canvas.paint(cover, colour, shade)
     # Creases between fingers and along the thumb: thin darker outlines, kept inside the hand.
-    outline = line_mask(hw, [*fingers, thumb], max(1.0, 0.02 * palm_w), closed=True)
+    outline = line_mask(win, [*fingers, thumb], max(1.0, 0.02 * palm_w), closed=True)
     canvas.paint(outline * cover * np.float32(0.45), colour * 0.55)
     if rng.random() < 0.5:  # back of the hand: nails
         nails = []
@@ -87,10 +89,10 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
                 continue
             centre = tip - dirn / length * 0.12 * palm_w
             nails.append(capsule(centre - dirn / length * 0.1 * palm_w, centre, 0.07 * palm_w, 0.07 * palm_w))
-        canvas.paint(poly_mask(hw, nails) * np.float32(0.6), np.clip(colour * 1.08 + 12, 0, 255))
+        canvas.paint(poly_mask(win, nails) * np.float32(0.6), np.clip(colour * 1.08 + 12, 0, 255))
     if rng.random() < 0.5:  # a sleeve over the forearm
         cuff = rng.uniform(-0.9, -0.3)
         sleeve = img(np.array([(cuff, 0.62), (-arm_len, 0.7), (-arm_len, -0.7), (cuff, -0.62)]))
-        s_cover = poly_mask(hw, [sleeve])
-        canvas.paint(s_cover, any_colour(rng), roundness(s_cover, 0.3 * palm_w, 0.6))
+        s_cover = poly_mask(win, [sleeve])
+        canvas.paint(s_cover, any_colour(rng), roundness(win, s_cover, 0.3 * palm_w, 0.6))
     return canvas

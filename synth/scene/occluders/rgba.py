@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from synth.scene.compose import PremulCanvas, nonzero_roi
+from synth.scene.compose import PremulCanvas, Window, nonzero_roi
 from synth.scene.image_folder import RGBA_SUFFIXES, ImageFolder
 from synth.scene.occluders._face import FaceFrame
 
@@ -46,9 +46,13 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int], folder:
     src_c = ((rgb.shape[1] - 1) / 2.0, (rgb.shape[0] - 1) / 2.0)
     m = cv2.getRotationMatrix2D(src_c, float(angle_deg), float(s))
     m[:, 2] += centre - np.array(src_c)
+    corners = np.array([(-0.5, -0.5), (rgb.shape[1] - 0.5, -0.5), (-0.5, rgb.shape[0] - 0.5),
+                        (rgb.shape[1] - 0.5, rgb.shape[0] - 0.5)]) @ m[:, :2].T + m[:, 2]
+    win = Window.around(hw, [corners])
+    m[:, 2] -= win.origin  # warp into the window
     premul = rgb.astype(np.float32) * cv2.cvtColor(np.ascontiguousarray(alpha), cv2.COLOR_GRAY2RGB)
-    h, w = hw
-    canvas = PremulCanvas(hw)
+    h, w = win.shape
+    canvas = PremulCanvas(win)
     warped = cv2.warpAffine(premul, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
     canvas.planes = np.ascontiguousarray(np.moveaxis(warped, -1, 0))
     canvas.alpha = np.clip(cv2.warpAffine(alpha, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0), 0.0, 1.0)
