@@ -37,7 +37,7 @@ class RenderConfig:
         supersample: S x S sub-samples per pixel (anti-aliasing); 1 = none.
         antialias: where the sub-samples are taken: ``edges`` (only in pixels on a
             silhouette or a depth/colour edge), ``full`` (every pixel) or ``auto`` (the
-            faster of the two for the image size: ``edges`` from 192 px); see
+            faster of the two for the image size: ``edges`` from 112 px); see
             ``synth.render``.
         cull_backfaces: skip triangles facing away from the camera (half the raster work).
             On by default: they can only show through holes in the mesh (the neck opening
