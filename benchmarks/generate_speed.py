@@ -61,7 +61,7 @@ def _run(model: str, size: int, occluders: bool, workers: int, n: int, work: Pat
     """(images/s, peak RSS MB of a worker, triangles, worker CPU ms per image, parent CPU ms
     per image); with one worker the work runs in this process, so its CPU counts as the
     worker's."""
-    overrides = [f"model={model}", f"crop.image_size={size}", "output.shard_size=250", *extra]
+    overrides = [f"model={model}", f"crop.image_size={size}", *extra]  # default shards: 1000 samples
     if not occluders:
         overrides += NO_OCCLUDERS
     cfg = resolve_config(overrides=overrides)
@@ -81,6 +81,20 @@ def _run(model: str, size: int, occluders: bool, workers: int, n: int, work: Pat
     return n / dt, rss_mb, triangles, worker_cpu / n * 1e3, parent_cpu / n * 1e3
 
 
+def _fixed_cost(model: str, size: int, work: Path, extra: list[str]) -> float:
+    """Seconds of a whole one-image run (after a warm-up): what every run pays besides its
+    images (config and provenance files, shard creation and fsync); the best of 3."""
+    cfg = resolve_config(overrides=[f"model={model}", f"crop.image_size={size}", *extra])
+    times = []
+    for k in range(4):
+        out = work / f"fixed-{k}"
+        t0 = time.perf_counter()
+        generate(cfg, out, 1, workers=1, progress=False)
+        times.append(time.perf_counter() - t0)
+        shutil.rmtree(out)
+    return min(times[1:])
+
+
 def _cpu_seconds() -> tuple[float, float]:
     """(this process, its finished children) user + system CPU seconds."""
     own, ch = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -90,7 +104,9 @@ def _cpu_seconds() -> tuple[float, float]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ict", type=Path, help="ICT-FaceKit FaceXModel folder or its .tar.xz")
-    p.add_argument("-n", type=int, default=400, help="images per measurement")
+    p.add_argument("-n", type=int, default=2000,
+                   help="images per measurement (each run also pays a fixed ~0.1 s: config and provenance "
+                        "files, shard creation, fsync; printed as 'fixed cost per run')")
     p.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -111,6 +127,9 @@ def main() -> None:
             models["default"] = "default"
         if "ict" in args.models:
             models["ict"] = str(_ict_model(args.ict, work))
+        name0 = next(iter(models))
+        print(f"fixed cost per run ({name0}, {args.sizes[0]} px, n=1): "
+              f"{_fixed_cost(models[name0], args.sizes[0], work, args.set):.3f} s; each row's run pays it once, over -n {args.n}")
         print(f"{'model':8} {'px':>4} {'occl':>5} {'workers':>7} {'img/s':>8} {'img/s/worker':>13} {'peak RSS MB':>12} "
               f"{'triangles':>9} {'worker CPU ms/img':>17} {'parent CPU ms/img':>17}"
               + (f" {'median img/s':>12}" if args.repeat > 1 else ""))

@@ -123,9 +123,14 @@ def to_dict(cfg: Any) -> Any:
     return cfg
 
 
+#: libyaml's emitter when PyYAML was built with it (the same text, ~30x faster than the
+#: pure-Python one, which took ~35 ms per generator config).
+_SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def dump_yaml(cfg: Any) -> str:
     """The resolved config as YAML text (stable key order: the dataclass field order)."""
-    return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+    return yaml.dump(to_dict(cfg), Dumper=_SAFE_DUMPER, sort_keys=False)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
