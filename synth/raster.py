@@ -349,30 +349,33 @@ def vertex_normals(verts: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 def _edge_kernel(tri_id, depth, color, depth_jump, color_jump, out):  # pragma: no cover - numba
     """``edge_pixels`` for 3 colour channels: per row, the flags of the right-hand and lower
     neighbour pairs are computed without branches, then applied. The pair pass reads
-    coverage and colour from planar uint8 / float32 copies and compares in float32 (both
-    thresholds rounded to float32): so it vectorises, ~1.7x faster than reading the
-    interleaved (H, W, 3) colour with float64 thresholds."""
+    coverage and colour from planar uint8 / float32 copies of the two rows involved (a
+    rolling pair of row buffers) and compares in float32 (both thresholds rounded to
+    float32): so it vectorises, ~1.7x faster than reading the interleaved (H, W, 3) colour
+    with float64 thresholds, and needs no full-frame copies."""
     h, w = tri_id.shape
     dj, cj = numba.float32(depth_jump), numba.float32(color_jump)
-    cov = np.empty((h, w), np.uint8)
-    c0, c1, c2 = np.empty((h, w), np.float32), np.empty((h, w), np.float32), np.empty((h, w), np.float32)
-    for i in range(h):
-        for j in range(w):
-            cov[i, j] = tri_id[i, j] >= 0
-            c0[i, j], c1[i, j], c2[i, j] = color[i, j, 0], color[i, j, 1], color[i, j, 2]
+    cov = np.empty((2, w), np.uint8)
+    c0, c1, c2 = np.empty((2, w), np.float32), np.empty((2, w), np.float32), np.empty((2, w), np.float32)
     flag = np.empty(w, np.uint8)
     for i in range(h):
+        for r in range(i if i == 0 else i + 1, min(i + 2, h)):  # rows i (first time) and i + 1 into their slots
+            q = r % 2
+            for j in range(w):
+                cov[q, j] = tri_id[r, j] >= 0
+                c0[q, j], c1[q, j], c2[q, j] = color[r, j, 0], color[r, j, 1], color[r, j, 2]
+        p = i % 2
         for down in range(2):  # 0: pixel (i, j) vs (i, j + 1); 1: vs (i + 1, j)
             if down and i + 1 == h:
                 break
-            a, n = i + down, w - 1 + down
+            a, n, q = i + down, w - 1 + down, (i + down) % 2
             for j in range(n):
                 b = j + 1 - down
-                ca, cb = cov[i, j], cov[a, b]
+                ca, cb = cov[p, j], cov[q, b]
                 d0, d1 = depth[i, j], depth[a, b]
                 far = np.uint8(abs(d0 - d1) > dj * min(d0, d1))
-                hue = (np.uint8(abs(c0[i, j] - c0[a, b]) > cj) | np.uint8(abs(c1[i, j] - c1[a, b]) > cj)
-                       | np.uint8(abs(c2[i, j] - c2[a, b]) > cj))
+                hue = (np.uint8(abs(c0[p, j] - c0[q, b]) > cj) | np.uint8(abs(c1[p, j] - c1[q, b]) > cj)
+                       | np.uint8(abs(c2[p, j] - c2[q, b]) > cj))
                 flag[j] = (ca ^ cb) | (ca & cb & (far | hue))
             for j in range(n):
                 if flag[j]:

@@ -204,9 +204,12 @@ class SampleMaker:
 
         bbox = np.concatenate([lmk2d.min(0), lmk2d.max(0)])
         occluders = sample_occluders(r_occ, (size, size), lmk2d.astype(np.float32), bbox.astype(np.float32), cfg.occluders)
-        img, occ_alpha = apply_occluders(img, occluders)
-        occ = occluded_landmarks(lmk2d, occ_alpha)
-        occ_contour = occluded_landmarks(lmk2d_contour, occ_alpha)
+        if occluders:
+            img, occ_alpha = apply_occluders(img, occluders)
+            occ = occluded_landmarks(lmk2d, occ_alpha)
+            occ_contour = occluded_landmarks(lmk2d_contour, occ_alpha)
+        else:  # most samples: no layer, no coverage map
+            occ_alpha, occ, occ_contour = None, np.zeros(NUM_LANDMARKS, bool), np.zeros(NUM_LANDMARKS, bool)
         img, _ = degrade(img, r_deg, cfg.degrade)
 
         sample = {
@@ -243,12 +246,13 @@ class SampleMaker:
         return landmark_visibility(scr, out.raster, vertex_ids=idx, triangles=triangles)
 
     @staticmethod
-    def _mask(model: MorphableModel, out, occ_alpha: np.ndarray) -> np.ndarray:
+    def _mask(model: MorphableModel, out, occ_alpha: np.ndarray | None) -> np.ndarray:
         f = out.factor
         tri = out.raster.tri_id[f // 2 :: f, f // 2 :: f]  # one sub-pixel per output pixel
         region_of_tri = model.vertex_region[model.triangles[:, 0]]
         mask = np.where(tri >= 0, 1 + region_of_tri[np.maximum(tri, 0)], MASK_BACKGROUND).astype(np.uint8)
-        mask[occ_alpha > 0.5] = MASK_OCCLUDER
+        if occ_alpha is not None:
+            mask[occ_alpha > 0.5] = MASK_OCCLUDER
         return mask
 
 
