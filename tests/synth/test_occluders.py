@@ -289,3 +289,19 @@ def test_roundness_darkens_a_shape_evenly_toward_its_edge_wherever_its_window_li
     win = Window(hw, 16, 50, 18, 47)  # tighter than the blur's reach on every side
     np.testing.assert_allclose(roundness(win, disc[16:50, 18:47], 12.0, dark=0.6)[disc[16:50, 18:47] > 0],
                                full[16:50, 18:47][disc[16:50, 18:47] > 0], atol=1e-3)
+
+
+def test_masks_are_drawn_in_window_pixels_and_nothing_draws_nothing():
+    from synth.scene.compose import line_mask, poly_mask
+
+    win = Window((40, 50), 10, 30, 20, 45)  # rows 10-29, columns 20-44 of a 40 x 50 image
+    square = np.array([(24.0, 14.0), (29.0, 14.0), (29.0, 19.0), (24.0, 19.0)])  # image px
+    full = poly_mask(Window.full((40, 50)), [square])
+    part = poly_mask(win, [square, square + 10.0])
+    assert part.shape == win.shape
+    np.testing.assert_array_equal(part[:10, :10], full[10:20, 20:30])  # the same pixels, shifted
+    assert part[14, 14] == 1.0  # the second square, (34, 24) -> window (14, 14)
+    lines = line_mask(win, [square, square + 10.0], 1.0)  # a list, converted in one go, then split
+    np.testing.assert_array_equal(lines, line_mask(win, np.stack([square, square + 10.0]), 1.0))
+    assert lines[4, 4] > 0 and lines[14, 14] > 0 and lines[2, 2] == 0
+    assert line_mask(win, [], 2.0).max() == 0 and poly_mask(win, []).max() == 0
