@@ -128,8 +128,9 @@ def main() -> None:
         if "ict" in args.models:
             models["ict"] = str(_ict_model(args.ict, work))
         name0 = next(iter(models))
-        print(f"fixed cost per run ({name0}, {args.sizes[0]} px, n=1): "
-              f"{_fixed_cost(models[name0], args.sizes[0], work, args.set):.3f} s; each row's run pays it once, over -n {args.n}")
+        fixed = _fixed_cost(models[name0], args.sizes[0], work, args.set)
+        print(f"fixed cost per run ({name0}, {args.sizes[0]} px, n=1): {fixed:.3f} s; "
+              f"each row's run pays it once, over -n {args.n}")
         print(f"{'model':8} {'px':>4} {'occl':>5} {'workers':>7} {'img/s':>8} {'img/s/worker':>13} {'peak RSS MB':>12} "
               f"{'triangles':>9} {'worker CPU ms/img':>17} {'parent CPU ms/img':>17}"
               + (f" {'median img/s':>12}" if args.repeat > 1 else ""))

@@ -44,7 +44,9 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
         outer = through(b_left, face.at(base, shift, reach), b_right, 24)
         inner = through(b_right, base + sag, b_left, 16)
         shadow_poly, shadow_sigma = outer + 0.12 * H * face.down, 0.05 * H
-        win = Window.around(hw, [crown, outer, inner], thin).union(Window.around(hw, [shadow_poly], 3 * shadow_sigma))
+        button = face.at(top, 0.04 * H * np.cos(2 * t), 0.025 * H * np.sin(2 * t))  # on the crown's top
+        win = Window.around(hw, [crown, outer, inner, button], thin).union(
+            Window.around(hw, [shadow_poly], 3 * shadow_sigma))
 
     canvas = PremulCanvas(win)
     cover = poly_mask(win, [crown])
@@ -59,7 +61,7 @@ def draw(rng: np.random.Generator, face: FaceFrame, hw: tuple[int, int]) -> Prem
     seams = [through(top, face.at(base, f * A * 0.75, -0.55 * B), face.at(base, f * A, 0.0), 12)
              for f in (-0.55, 0.0, 0.55)]
     canvas.paint(line_mask(win, seams, thin) * cover * np.float32(0.5), colour * 0.6)
-    canvas.paint(poly_mask(win, [face.at(top, 0.04 * H * np.cos(2 * t), 0.025 * H * np.sin(2 * t))]), colour * 0.8)
+    canvas.paint(poly_mask(win, [button]), colour * 0.8)
     # Shadow of the brim on the forehead (semi-transparent, under the brim in painting order).
     shadow = fast_blur(poly_mask(win, [shadow_poly]), shadow_sigma)
     canvas.paint(shadow * np.float32(rng.uniform(0.15, 0.35)), (0.0, 0.0, 0.0))
