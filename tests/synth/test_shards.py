@@ -349,6 +349,19 @@ def test_bad_sample_names_field_and_index(tmp_path):
     assert list(tmp_path.glob(".shard-00000-of-00003.h5.partial"))
 
 
+def test_a_sample_is_cast_to_the_field_dtypes_or_refused(tmp_path):
+    from synth.schema import DatasetSchema
+
+    schema = DatasetSchema(FIELDS)
+    sample = ToySample()(0)
+    cast = schema.encode_sample({**sample, "euler_deg": [10.0, 20.0, 30.0]}, 0)  # a float64 list
+    assert cast["euler_deg"].dtype == np.float32 and cast["euler_deg"].tolist() == [10.0, 20.0, 30.0]
+    euler = np.array([1.0, 2.0, 3.0], np.float32)
+    assert schema.encode_sample({**sample, "euler_deg": euler}, 0)["euler_deg"] is euler  # already float32: as given
+    with pytest.raises(ValueError, match=r"sample 5, field 'visible': cannot store float64 as bool"):
+        schema.encode_sample({**sample, "visible": np.ones(68)}, 5)
+
+
 def test_progress_bar(tmp_path, capsys):
     write(tmp_path / "a", progress=True)
     assert "img/s" in capsys.readouterr().err
