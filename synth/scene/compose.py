@@ -6,8 +6,8 @@ with the origin at the centre of the top-left pixel (cv2's own convention), draw
 4 bits of sub-pixel precision and anti-aliasing.
 
 Layers are drawn in a ``Window``: a box of the image sized to the layer's geometry. Points
-stay in image pixels; masks, fields and canvases are arrays of the window's size. A hand or
-a pair of glasses covers 10-30 % of a face crop, and full-frame arrays made each occluder
+stay in image pixels; masks, fields and canvases are arrays of the window's size. An occluder
+covers 7-32 % of a face crop (object to hand, on average), and full-frame arrays made each
 layer cost ~2 ms at 256 px, most of it on empty pixels.
 
 Speed note: numpy broadcasting of an (H, W, 1) or (3,) operand against (H, W, 3) is ~20x
