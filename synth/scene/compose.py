@@ -225,11 +225,11 @@ class PremulCanvas:
             return
         pad = int(np.ceil(3.0 * sigma_px)) + 1
         y0, y1, x0, x1 = self.roi
-        win = self.win
-        big = Window(win.image_hw, win.y0 + y0, win.y0 + y1, win.x0 + x0, win.x0 + x1).grown(pad)
+        painted = self._image_box()
+        big = Window(self.win.image_hw, *painted).grown(pad)
         planes = np.zeros((3, *big.shape), np.float32)
         alpha = np.zeros(big.shape, np.float32)
-        dy, dx = win.y0 + y0 - big.y0, win.x0 + x0 - big.x0
+        dy, dx = painted[0] - big.y0, painted[2] - big.x0
         planes[:, dy:dy + y1 - y0, dx:dx + x1 - x0] = self.planes[:, y0:y1, x0:x1]
         alpha[dy:dy + y1 - y0, dx:dx + x1 - x0] = self.alpha[y0:y1, x0:x1]
         self.planes = np.stack([fast_blur(planes[k], sigma_px) for k in range(3)])
@@ -243,8 +243,13 @@ class PremulCanvas:
         rgb = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
         alpha = np.empty((y1 - y0, x1 - x0), np.float32)
         _straight_kernel(self.planes, self.alpha, y0, y1, x0, x1, rgb, alpha)
+        return rgb, alpha, self._image_box()
+
+    def _image_box(self) -> tuple[int, int, int, int]:
+        """``roi`` in image pixels, (y0, y1, x0, x1); empty at the window's corner if None."""
+        y0, y1, x0, x1 = self.roi if self.roi is not None else (0, 0, 0, 0)
         w = self.win
-        return rgb, alpha, (w.y0 + y0, w.y0 + y1, w.x0 + x0, w.x0 + x1)
+        return w.y0 + y0, w.y0 + y1, w.x0 + x0, w.x0 + x1
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
